@@ -1,0 +1,187 @@
+//! The response body of [`Conditional`](crate::Conditional).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes};
+use http::HeaderMap;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+
+pin_project! {
+    /// Response body of [`Conditional`](crate::Conditional): the inner body as it was, the
+    /// chunks the layer buffered (in their original order and sizes, not copied) followed by
+    /// whatever the inner body still has, or nothing (304, 412, HEAD).
+    pub struct ConditionalBody<B: Body> {
+        #[pin]
+        kind: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B: Body> {
+        PassThrough { #[pin] inner: B },
+        Buffered { chunks: VecDeque<Bytes>, rest: Rest<B> },
+        // A 412's own empty content.
+        Empty,
+        // The content of a 304 or of a HEAD response: not sent, and of a length this message does
+        // not tell. Its size hint is left open so that nothing (axum's router does) adds a
+        // `Content-Length: 0` that would contradict the representation's length.
+        Omitted,
+    }
+}
+
+/// What follows the buffered chunks.
+enum Rest<B: Body> {
+    /// The inner body ended, possibly with trailers.
+    End(Option<HeaderMap>),
+    /// The inner body was not read to the end (it exceeded the buffer limit).
+    Body(Pin<Box<B>>),
+    /// The inner body failed after the buffered chunks.
+    Error(Option<B::Error>),
+}
+
+impl<B: Body> ConditionalBody<B> {
+    pub(crate) fn pass_through(inner: B) -> Self {
+        Self {
+            kind: Kind::PassThrough { inner },
+        }
+    }
+
+    /// An empty body of length zero.
+    pub(crate) fn empty() -> Self {
+        Self { kind: Kind::Empty }
+    }
+
+    /// No body, for a 304 or a HEAD response.
+    pub(crate) fn omitted() -> Self {
+        Self {
+            kind: Kind::Omitted,
+        }
+    }
+
+    /// A fully read body: its chunks, then its trailers.
+    pub(crate) fn complete(chunks: VecDeque<Bytes>, trailers: Option<HeaderMap>) -> Self {
+        Self::buffered(chunks, Rest::End(trailers))
+    }
+
+    /// The chunks read so far, then the rest of `body`.
+    pub(crate) fn resume(chunks: VecDeque<Bytes>, body: Pin<Box<B>>) -> Self {
+        Self::buffered(chunks, Rest::Body(body))
+    }
+
+    /// The chunks read before `error`, then `error`.
+    pub(crate) fn failed(chunks: VecDeque<Bytes>, error: B::Error) -> Self {
+        Self::buffered(chunks, Rest::Error(Some(error)))
+    }
+
+    fn buffered(chunks: VecDeque<Bytes>, rest: Rest<B>) -> Self {
+        Self {
+            kind: Kind::Buffered { chunks, rest },
+        }
+    }
+}
+
+impl<B: Body> Body for ConditionalBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.project().kind.project() {
+            KindProj::PassThrough { inner } => inner.poll_frame(cx).map(into_bytes_frame),
+            KindProj::Buffered { chunks, rest } => {
+                if let Some(chunk) = chunks.pop_front() {
+                    return Poll::Ready(Some(Ok(Frame::data(chunk))));
+                }
+                match rest {
+                    Rest::End(trailers) => {
+                        Poll::Ready(trailers.take().map(Frame::trailers).map(Ok))
+                    }
+                    Rest::Body(body) => body.as_mut().poll_frame(cx).map(into_bytes_frame),
+                    Rest::Error(error) => Poll::Ready(error.take().map(Err)),
+                }
+            }
+            KindProj::Empty | KindProj::Omitted => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::PassThrough { inner } => inner.is_end_stream(),
+            Kind::Buffered { chunks, rest } => {
+                chunks.is_empty()
+                    && match rest {
+                        Rest::End(trailers) => trailers.is_none(),
+                        Rest::Body(body) => body.is_end_stream(),
+                        Rest::Error(error) => error.is_none(),
+                    }
+            }
+            Kind::Empty | Kind::Omitted => true,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::PassThrough { inner } => inner.size_hint(),
+            Kind::Buffered { chunks, rest } => {
+                let buffered = chunks.iter().map(|chunk| chunk.len() as u64).sum::<u64>();
+                match rest {
+                    Rest::End(None) => SizeHint::with_exact(buffered),
+                    // An exact length would make HTTP/1.1 servers use Content-Length, which
+                    // cannot carry trailers.
+                    Rest::End(Some(_)) => {
+                        let mut hint = SizeHint::new();
+                        hint.set_lower(buffered);
+                        hint
+                    }
+                    Rest::Body(body) => {
+                        let rest = body.size_hint();
+                        let mut hint = SizeHint::new();
+                        hint.set_lower(rest.lower().saturating_add(buffered));
+                        if let Some(upper) = rest.upper() {
+                            hint.set_upper(upper.saturating_add(buffered));
+                        }
+                        hint
+                    }
+                    // The client will see an error, not a length.
+                    Rest::Error(_) => {
+                        let mut hint = SizeHint::new();
+                        hint.set_lower(buffered);
+                        hint
+                    }
+                }
+            }
+            Kind::Empty => SizeHint::with_exact(0),
+            Kind::Omitted => SizeHint::new(),
+        }
+    }
+}
+
+/// Data frames become `Bytes`; for a `Bytes` body this moves the same buffer, no copy.
+fn into_bytes_frame<D: Buf, E>(
+    frame: Option<Result<Frame<D>, E>>,
+) -> Option<Result<Frame<Bytes>, E>> {
+    frame.map(|frame| {
+        frame.map(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
+    })
+}
+
+impl<B: Body> fmt::Debug for ConditionalBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::PassThrough { .. } => "PassThrough",
+            Kind::Buffered { .. } => "Buffered",
+            Kind::Empty => "Empty",
+            Kind::Omitted => "Omitted",
+        };
+        f.debug_struct("ConditionalBody")
+            .field("kind", &kind)
+            .finish()
+    }
+}

@@ -1,0 +1,182 @@
+//! Entity tags computed from the bytes of a body.
+//!
+//! A generated tag is a function of the body bytes alone: the same bytes give the same tag
+//! however they were chunked, in any process and on any machine (no seed, no time, no address),
+//! so replicas behind a shared cache agree. The bytes are hashed once, after buffering, when the
+//! total length is known; that is what lets the default choose its hash function by size.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::HeaderValue;
+use sha2::Digest;
+
+use crate::EntityTag;
+
+/// The hash function behind generated entity tags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TagHash {
+    /// The default: a collision-resistant 256-bit hash, so that someone who can put text into a
+    /// page cannot craft a new version whose tag equals an old one's (which would make caches
+    /// revalidate the old version). SHA-256 for bodies up to 4 KiB, BLAKE3 above: each is the
+    /// faster of the two at those sizes (see BENCHMARKS.md). The tag is 43 characters of
+    /// base64url.
+    #[default]
+    CollisionResistant,
+    /// XXH3-128, many times faster but not collision-resistant: use it only where whoever
+    /// controls the body bytes could as well change the page's validators directly. The tag is
+    /// 22 characters of base64url.
+    Fast,
+}
+
+/// Bodies up to this many bytes are hashed with SHA-256, larger ones with BLAKE3.
+pub(crate) const SHA256_MAX_LEN: usize = 4 * 1024;
+
+impl TagHash {
+    /// The entity tag the layer generates for a body made of `chunks`: the same bytes give the
+    /// same tag however they are split.
+    ///
+    /// Useful to know a tag ahead of time, for example to precompute the tags of static assets
+    /// at build time.
+    ///
+    /// ```
+    /// use tower_conditional::TagHash;
+    ///
+    /// let whole = TagHash::CollisionResistant.entity_tag(&[b"hello world"], false);
+    /// let split = TagHash::CollisionResistant.entity_tag(&[&b"hello"[..], b" ", b"world"], false);
+    /// assert_eq!(whole, split);
+    /// assert_eq!(whole.to_string(), "\"uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek\"");
+    /// ```
+    pub fn entity_tag<C: AsRef<[u8]>>(self, chunks: &[C], weak: bool) -> EntityTag {
+        EntityTag::from_validated(self.tag_value(chunks, weak))
+    }
+
+    /// [`TagHash::entity_tag`] as a header value.
+    pub(crate) fn tag_value<C: AsRef<[u8]>>(self, chunks: &[C], weak: bool) -> HeaderValue {
+        let len: usize = chunks.iter().map(|chunk| chunk.as_ref().len()).sum();
+        let mut digest = [0u8; 32];
+        let digest: &[u8] = match self {
+            TagHash::CollisionResistant if len <= SHA256_MAX_LEN => {
+                let mut hasher = sha2::Sha256::new();
+                for chunk in chunks {
+                    hasher.update(chunk);
+                }
+                digest.copy_from_slice(&hasher.finalize());
+                &digest
+            }
+            TagHash::CollisionResistant => {
+                let mut hasher = blake3::Hasher::new();
+                for chunk in chunks {
+                    hasher.update(chunk.as_ref());
+                }
+                digest = *hasher.finalize().as_bytes();
+                &digest
+            }
+            TagHash::Fast => {
+                let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+                for chunk in chunks {
+                    hasher.update(chunk.as_ref());
+                }
+                digest_prefix(&mut digest, &hasher.digest128().to_be_bytes())
+            }
+        };
+        encode_tag(digest, weak)
+    }
+}
+
+fn digest_prefix<'a>(buffer: &'a mut [u8; 32], bytes: &[u8; 16]) -> &'a [u8] {
+    let (head, _) = buffer.split_at_mut(bytes.len());
+    head.copy_from_slice(bytes);
+    head
+}
+
+/// `"<base64url>"` or `W/"<base64url>"`: every base64url character is a valid `etagc`.
+fn encode_tag(digest: &[u8], weak: bool) -> HeaderValue {
+    // W/ + quotes + 43 characters for 32 bytes.
+    let mut tag = String::with_capacity(48);
+    if weak {
+        tag.push_str("W/");
+    }
+    tag.push('"');
+    URL_SAFE_NO_PAD.encode_string(digest, &mut tag);
+    tag.push('"');
+    // Cannot fail: the string is visible ASCII. The fallback keeps the no-panic rule.
+    HeaderValue::from_maybe_shared(Bytes::from(tag))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(hash: TagHash, chunks: &[&[u8]], weak: bool) -> String {
+        hash.entity_tag(chunks, weak).to_string()
+    }
+
+    /// Known answers: the tag format and hash functions are part of the contract between
+    /// replicas and versions, so changing them must be deliberate.
+    #[test]
+    fn known_answers() {
+        let cases = [
+            // SHA-256("")
+            (
+                TagHash::CollisionResistant,
+                &b""[..],
+                "\"47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU\"",
+            ),
+            // SHA-256("abc")
+            (
+                TagHash::CollisionResistant,
+                b"abc",
+                "\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\"",
+            ),
+            // XXH3-128("") = 99aa06d3014798d86001c324468d497f
+            (TagHash::Fast, b"", "\"maoG0wFHmNhgAcMkRo1Jfw\""),
+        ];
+        for (hash, body, expected) in cases {
+            assert_eq!(tag(hash, &[body], false), expected, "{hash:?} {body:?}");
+        }
+    }
+
+    #[test]
+    fn blake3_above_the_sha256_range() {
+        let body = vec![7u8; SHA256_MAX_LEN + 1];
+        let expected = URL_SAFE_NO_PAD.encode(blake3::hash(&body).as_bytes());
+        assert_eq!(
+            tag(TagHash::CollisionResistant, &[&body], false),
+            format!("\"{expected}\"")
+        );
+        let small = vec![7u8; SHA256_MAX_LEN];
+        let expected = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&small));
+        assert_eq!(
+            tag(TagHash::CollisionResistant, &[&small], false),
+            format!("\"{expected}\"")
+        );
+    }
+
+    #[test]
+    fn independent_of_chunking() {
+        let body: Vec<u8> = (0..20_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        for hash in [TagHash::CollisionResistant, TagHash::Fast] {
+            for size in [body.len(), SHA256_MAX_LEN, 20_000, 1000, 64, 7, 1] {
+                let whole = tag(hash, &[&body[..size]], false);
+                let pieces: Vec<&[u8]> = body[..size].chunks(13).collect();
+                assert_eq!(tag(hash, &pieces, false), whole, "{hash:?} {size}");
+            }
+        }
+    }
+
+    #[test]
+    fn different_bytes_give_different_tags_and_valid_entity_tags() {
+        for hash in [TagHash::CollisionResistant, TagHash::Fast] {
+            let a = tag(hash, &[b"hello"], false);
+            let b = tag(hash, &[b"hellp"], false);
+            assert_ne!(a, b);
+            let weak = tag(hash, &[b"hello"], true);
+            assert_eq!(weak, format!("W/{a}"));
+            let parsed: EntityTag = weak.parse().unwrap();
+            assert!(parsed.is_weak());
+        }
+    }
+}

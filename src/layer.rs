@@ -1,0 +1,164 @@
+use std::fmt;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method, StatusCode, Uri};
+use tower::Layer;
+
+use crate::TagHash;
+use crate::service::Conditional;
+
+/// The default [`ConditionalLayer::buffer_limit`]: 1 MiB.
+pub const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
+
+/// Applies [`Conditional`] to a service: entity tags for GET/HEAD responses, and
+/// `304 Not Modified` / `412 Precondition Failed` answers per RFC 9110 §13.
+///
+/// See the [crate docs](crate) for what it does and where to put it.
+///
+/// ```
+/// use tower_conditional::{ConditionalLayer, TagHash};
+///
+/// let layer = ConditionalLayer::new()
+///     .buffer_limit(256 * 1024)
+///     .weak_tags(false)
+///     .hash(TagHash::CollisionResistant)
+///     .skip_when(|response| response.uri().path().starts_with("/live/"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ConditionalLayer {
+    config: Config,
+}
+
+impl ConditionalLayer {
+    /// The default behaviour: strong tags from [`TagHash::CollisionResistant`] for bodies up to
+    /// [`DEFAULT_BUFFER_LIMIT`], HEAD tagged like GET, nothing skipped beyond the built-in rules.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The most body bytes buffered to compute a tag (default [`DEFAULT_BUFFER_LIMIT`]). A larger
+    /// body, whether its size hint says so up front or it turns out larger midway, is sent on
+    /// untouched and without a generated tag: the chunks read so far first, then the rest as it
+    /// streams.
+    pub fn buffer_limit(mut self, bytes: usize) -> Self {
+        self.config.buffer_limit = bytes;
+        self
+    }
+
+    /// Generate weak tags (`W/"…"`) instead of strong ones (default `false`).
+    ///
+    /// A strong tag promises byte-for-byte identity; choose weak tags when the layer sits
+    /// inside something that re-encodes the body, such as compression placed outside it.
+    pub fn weak_tags(mut self, weak: bool) -> Self {
+        self.config.weak_tags = weak;
+        self
+    }
+
+    /// The hash function for generated tags (default [`TagHash::CollisionResistant`]).
+    pub fn hash(mut self, hash: TagHash) -> Self {
+        self.config.hash = hash;
+        self
+    }
+
+    /// Leave responses for which `predicate` returns `true` untouched: no tag, no 304, no 412,
+    /// the body passed through as it is. It sees the request's method and URI and the response's
+    /// status and headers, so it can skip by path or by content type.
+    ///
+    /// Already skipped, whatever the predicate says: requests other than GET and HEAD,
+    /// non-2xx responses, and streaming types (`text/event-stream`, `application/grpc*`).
+    pub fn skip_when<F>(mut self, predicate: F) -> Self
+    where
+        F: Fn(&ResponseInfo<'_>) -> bool + Send + Sync + 'static,
+    {
+        self.config.skip = Some(Skip(Arc::new(predicate)));
+        self
+    }
+
+    /// How HEAD requests learn the tag a GET would get (default `true`).
+    ///
+    /// A HEAD response must carry GET's entity tag, or none: never the tag of its own empty body.
+    /// Frameworks empty HEAD bodies before an outer layer sees them (axum does so for a layer
+    /// around the whole `Router`), so with `true` the layer forwards a HEAD as a GET, hashes the
+    /// body the handler produces, and drops that body, keeping `Content-Length`. This costs
+    /// what a GET costs, which is what axum does for HEAD anyway unless a route has its own HEAD
+    /// handler.
+    ///
+    /// With `false` a HEAD is forwarded as it is and only the handler's own `ETag` and
+    /// `Last-Modified` are used; no tag is generated for it.
+    pub fn head_as_get(mut self, enabled: bool) -> Self {
+        self.config.head_as_get = enabled;
+        self
+    }
+}
+
+impl<S> Layer<S> for ConditionalLayer {
+    type Service = Conditional<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Conditional::with_config(inner, Arc::new(self.config.clone()))
+    }
+}
+
+/// What a [`ConditionalLayer::skip_when`] predicate sees of a request and its response.
+#[derive(Debug)]
+pub struct ResponseInfo<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl ResponseInfo<'_> {
+    /// The request method (HEAD for a HEAD forwarded as GET).
+    pub fn method(&self) -> &Method {
+        self.method
+    }
+
+    /// The request URI.
+    pub fn uri(&self) -> &Uri {
+        self.uri
+    }
+
+    /// The response status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers
+    }
+}
+
+/// The layer's settings, shared by every clone of the service.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) buffer_limit: usize,
+    pub(crate) weak_tags: bool,
+    pub(crate) hash: TagHash,
+    pub(crate) skip: Option<Skip>,
+    pub(crate) head_as_get: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            buffer_limit: DEFAULT_BUFFER_LIMIT,
+            weak_tags: false,
+            hash: TagHash::default(),
+            skip: None,
+            head_as_get: true,
+        }
+    }
+}
+
+type SkipFn = dyn Fn(&ResponseInfo<'_>) -> bool + Send + Sync;
+
+#[derive(Clone)]
+pub(crate) struct Skip(pub(crate) Arc<SkipFn>);
+
+impl fmt::Debug for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Skip(<predicate>)")
+    }
+}

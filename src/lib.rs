@@ -1,0 +1,125 @@
+//! HTTP conditional requests (RFC 9110 §13) for any Tower service: entity tags for GET/HEAD
+//! responses, and bodiless `304 Not Modified` answers when the client's copy is still current.
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use http::{Request, StatusCode, header};
+//! use tower::ServiceExt;
+//! use tower_conditional::ConditionalLayer;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new()
+//!     .route("/", get(|| async { "<h1>Hello</h1>" }))
+//!     .layer(ConditionalLayer::new());
+//!
+//! // The first response carries a strong ETag computed from the body.
+//! let response = app
+//!     .clone()
+//!     .oneshot(Request::get("/").body(axum::body::Body::empty()).unwrap())
+//!     .await
+//!     .unwrap();
+//! assert_eq!(response.status(), StatusCode::OK);
+//! let etag = response.headers()[header::ETAG].clone();
+//!
+//! // Revalidating with that tag costs a bodiless 304.
+//! let response = app
+//!     .oneshot(
+//!         Request::get("/")
+//!             .header(header::IF_NONE_MATCH, etag.clone())
+//!             .body(axum::body::Body::empty())
+//!             .unwrap(),
+//!     )
+//!     .await
+//!     .unwrap();
+//! assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+//! assert_eq!(response.headers()[header::ETAG], etag);
+//! # }
+//! ```
+//!
+//! # What it does
+//!
+//! For a GET (or HEAD) whose response is `200 OK`:
+//!
+//! - If the handler set an `ETag` or `Last-Modified`, those are the validators, used as they
+//!   are. The body is not read.
+//! - Otherwise the layer buffers the body, up to [`ConditionalLayer::buffer_limit`], hashes it
+//!   and sets a strong `ETag` (weak with [`ConditionalLayer::weak_tags`]). The tag depends on
+//!   the bytes alone, not on how they were chunked, which process computed it, or when, so
+//!   replicas behind a shared cache agree. The default hash is collision-resistant
+//!   ([`TagHash`]). The chunks are then sent as they came, not copied.
+//! - Then the request's preconditions are evaluated by [`evaluate`]. A false `If-None-Match` or
+//!   `If-Modified-Since` becomes a `304 Not Modified` without a body that keeps every header
+//!   but the content ones (`Content-Type`, `Content-Length`, `Content-Encoding`,
+//!   `Content-Language`, `Content-Range`, `Transfer-Encoding`): `ETag`, `Cache-Control`,
+//!   `Expires`, `Vary`, `Content-Location`, `Date` and `Set-Cookie` all stay. A false
+//!   `If-Match` or `If-Unmodified-Since` becomes a `412 Precondition Failed`.
+//!
+//! Everything else passes through untouched and unbuffered: other methods (by the time the
+//! layer sees a PUT's response the handler has run, so turning it into a 304 or 412 would hide a
+//! write that happened), non-2xx responses, `text/event-stream` and gRPC responses, bodies over
+//! the limit (sent on as they stream, without a generated tag), `Cache-Control: no-store`
+//! responses (no generated tag), and whatever [`ConditionalLayer::skip_when`] says.
+//!
+//! # How it decides (RFC 9110 §13.2.2)
+//!
+//! [`evaluate`] follows the order of the RFC, and only where the response would be 2xx:
+//!
+//! 1. `If-Match`, with the strong comparison and `*`; false → 412. A malformed value is false
+//!    (§13.1.1).
+//! 2. Without `If-Match`: `If-Unmodified-Since`; a later modification date → 412.
+//! 3. `If-None-Match`, with the weak comparison, `*`, lists and several lines; false → 304 on
+//!    GET/HEAD (412 on other methods). A malformed value is true, so it never produces a 304
+//!    (§13.1.2).
+//! 4. Without `If-None-Match`, on GET/HEAD: `If-Modified-Since`; no modification since → 304.
+//!
+//! Dates are accepted in all three HTTP-date forms and ignored when invalid, repeated, or when
+//! the response has no `Last-Modified`.
+//!
+//! # HEAD
+//!
+//! A HEAD response must carry the tag GET would get, never a tag of its own empty body, and axum
+//! empties HEAD bodies before a layer around the whole router sees them. So by default the layer
+//! forwards a HEAD as a GET, computes the tag from GET's body and drops the body, keeping
+//! `Content-Length` ([`ConditionalLayer::head_as_get`]).
+//!
+//! # Placement
+//!
+//! `Router::layer(ConditionalLayer::new())` applies it to each route;
+//! `ServiceBuilder::new().layer(ConditionalLayer::new()).service(app)` around the whole app;
+//! both behave the same. It also wraps a bare hyper service through
+//! `hyper_util::service::TowerToHyperService`, as it is a plain [`tower::Layer`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod body;
+mod etag;
+mod future;
+mod hash;
+mod layer;
+mod precondition;
+mod response;
+mod service;
+
+pub use body::ConditionalBody;
+pub use etag::{EntityTag, InvalidEntityTag};
+pub use future::ResponseFuture;
+pub use hash::TagHash;
+pub use layer::{ConditionalLayer, DEFAULT_BUFFER_LIMIT, ResponseInfo};
+pub use precondition::{Outcome, Validators, evaluate};
+pub use service::Conditional;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,595 @@
+//! The decision of RFC 9110 §13.2.2 as one pure function: [`evaluate`].
+//!
+//! It knows nothing of Tower, bodies or status codes: give it the request method, the request
+//! headers and the validators of the current representation, and it says whether to proceed,
+//! answer `304 Not Modified`, or answer `412 Precondition Failed`. The layer calls it after the
+//! handler (for GET/HEAD); handlers and validator sources can call it themselves.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::header::{
+    ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE, LAST_MODIFIED,
+};
+use http::{HeaderMap, HeaderName, Method};
+
+use crate::etag::{Comparison, EntityTag, TagCondition, evaluate_tag_field};
+
+/// The validators of the current representation of a resource (RFC 9110 §8.8).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use tower_conditional::{EntityTag, Validators};
+///
+/// let validators = Validators::new()
+///     .with_etag(EntityTag::strong("v7").unwrap())
+///     .with_last_modified(UNIX_EPOCH + Duration::from_secs(784_111_777));
+/// assert!(validators.etag.is_some());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The entity tag (`ETag`), if the representation has one.
+    pub etag: Option<EntityTag>,
+    /// The modification date (`Last-Modified`), if the representation has one. Compared at
+    /// one-second resolution, as HTTP dates are.
+    pub last_modified: Option<SystemTime>,
+}
+
+impl Validators {
+    /// No validators: the representation exists but has neither an `ETag` nor a
+    /// `Last-Modified`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the entity tag.
+    pub fn with_etag(mut self, etag: EntityTag) -> Self {
+        self.etag = Some(etag);
+        self
+    }
+
+    /// Sets the modification date.
+    pub fn with_last_modified(mut self, last_modified: SystemTime) -> Self {
+        self.last_modified = Some(last_modified);
+        self
+    }
+
+    /// Reads the `ETag` and `Last-Modified` of a response. A field that is missing, repeated or
+    /// malformed counts as absent.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self {
+            etag: single_value(headers, &ETAG)
+                .and_then(|value| EntityTag::from_header_value(value).ok()),
+            last_modified: single_date(headers, &LAST_MODIFIED),
+        }
+    }
+}
+
+/// What the preconditions of a request say (RFC 9110 §13.2.2).
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// No precondition failed: perform the method and send the normal response.
+    Proceed,
+    /// A GET or HEAD whose `If-None-Match` or `If-Modified-Since` is false: answer
+    /// `304 Not Modified` (RFC 9110 §15.4.5).
+    NotModified,
+    /// `If-Match` or `If-Unmodified-Since` is false, or `If-None-Match` is false on a method
+    /// other than GET and HEAD: answer `412 Precondition Failed` (RFC 9110 §15.5.13).
+    PreconditionFailed,
+}
+
+/// Evaluates the preconditions of a request against the current representation, in the order
+/// of RFC 9110 §13.2.2.
+///
+/// `current` is `None` when the target resource has no current representation (the request
+/// would otherwise get a 404); `If-Match: *` is then false and `If-None-Match: *` true.
+///
+/// 1. `If-Match` (strong comparison): false → [`Outcome::PreconditionFailed`]. A value that is
+///    neither `*` nor a list of entity tags is false (§13.1.1 step 3).
+/// 2. Without `If-Match`, `If-Unmodified-Since`: a modification date later than the given date →
+///    [`Outcome::PreconditionFailed`]. Ignored when the date is invalid, repeated, or the
+///    representation has no modification date (§13.1.4).
+/// 3. `If-None-Match` (weak comparison): false → [`Outcome::NotModified`] for GET/HEAD,
+///    [`Outcome::PreconditionFailed`] otherwise. A value that is neither `*` nor a list of
+///    entity tags is true (§13.1.2 step 3): a malformed field never produces a 304.
+/// 4. Without `If-None-Match`, for GET/HEAD only, `If-Modified-Since`: a modification date at
+///    or before the given date → [`Outcome::NotModified`]. Ignored when the date is invalid,
+///    repeated, or the representation has no modification date (§13.1.3).
+///
+/// Step 5 (`If-Range`) concerns range requests only and is left to the caller. Requests with a
+/// method that does not select a representation (CONNECT, OPTIONS, TRACE) always proceed
+/// (§13.2.1).
+///
+/// Applying the result is the caller's business, and only where the response without
+/// preconditions would be 2xx (or 412): a request for a missing resource gets its 404.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, Method, header::IF_NONE_MATCH};
+/// use tower_conditional::{EntityTag, Outcome, Validators, evaluate};
+///
+/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+/// let mut request = HeaderMap::new();
+/// request.insert(IF_NONE_MATCH, HeaderValue::from_static("\"v1\", W/\"v2\""));
+/// assert_eq!(evaluate(&Method::GET, &request, Some(&current)), Outcome::NotModified);
+/// assert_eq!(evaluate(&Method::PUT, &request, Some(&current)), Outcome::PreconditionFailed);
+/// assert_eq!(evaluate(&Method::PUT, &request, None), Outcome::Proceed);
+/// ```
+pub fn evaluate(method: &Method, request: &HeaderMap, current: Option<&Validators>) -> Outcome {
+    if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
+        return Outcome::Proceed;
+    }
+    let etag = current.and_then(|validators| validators.etag.as_ref());
+    let last_modified = current.and_then(|validators| validators.last_modified);
+
+    // Step 1: If-Match.
+    if request.contains_key(IF_MATCH) {
+        let passes = match evaluate_tag_field(request.get_all(IF_MATCH), etag, Comparison::Strong) {
+            TagCondition::Any => current.is_some(),
+            TagCondition::List { matched } => matched,
+            TagCondition::Invalid => false,
+        };
+        if !passes {
+            return Outcome::PreconditionFailed;
+        }
+    // Step 2: If-Unmodified-Since, only without If-Match.
+    } else if let (Some(since), Some(modified)) =
+        (single_date(request, &IF_UNMODIFIED_SINCE), last_modified)
+        && unix_seconds(modified) > unix_seconds(since)
+    {
+        return Outcome::PreconditionFailed;
+    }
+
+    let safe = matches!(*method, Method::GET | Method::HEAD);
+    // Step 3: If-None-Match.
+    if request.contains_key(IF_NONE_MATCH) {
+        let passes =
+            match evaluate_tag_field(request.get_all(IF_NONE_MATCH), etag, Comparison::Weak) {
+                TagCondition::Any => current.is_none(),
+                TagCondition::List { matched } => !matched,
+                TagCondition::Invalid => true,
+            };
+        if !passes {
+            return if safe {
+                Outcome::NotModified
+            } else {
+                Outcome::PreconditionFailed
+            };
+        }
+    // Step 4: If-Modified-Since, only without If-None-Match and only for GET/HEAD.
+    } else if safe
+        && let (Some(since), Some(modified)) =
+            (single_date(request, &IF_MODIFIED_SINCE), last_modified)
+        && unix_seconds(modified) <= unix_seconds(since)
+    {
+        return Outcome::NotModified;
+    }
+
+    Outcome::Proceed
+}
+
+/// The request fields [`evaluate`] reads.
+pub(crate) const CONDITIONAL_HEADERS: [HeaderName; 4] = [
+    IF_MATCH,
+    IF_NONE_MATCH,
+    IF_MODIFIED_SINCE,
+    IF_UNMODIFIED_SINCE,
+];
+
+/// The one value of a field that must not be repeated.
+fn single_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a http::HeaderValue> {
+    let mut values = headers.get_all(name).iter();
+    let value = values.next()?;
+    values.next().is_none().then_some(value)
+}
+
+/// An HTTP-date field in any of the three forms of RFC 9110 §5.6.7. Invalid dates (including
+/// lists of dates, zones other than GMT and years past 9999) count as absent.
+fn single_date(headers: &HeaderMap, name: &HeaderName) -> Option<SystemTime> {
+    let value = single_value(headers, name)?.to_str().ok()?;
+    httpdate::parse_http_date(value).ok()
+}
+
+/// Seconds since the epoch: HTTP dates have one-second resolution, so a `SystemTime` with a
+/// fraction compares equal to the date it is sent as. Times before 1970 count as 1970.
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+    use std::time::Duration;
+
+    const T0: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+    const T0_RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
+    const T0_ASCTIME: &str = "Sun Nov  6 08:49:37 1994";
+    const EARLIER: &str = "Sun, 06 Nov 1994 08:49:36 GMT";
+    const LATER: &str = "Sun, 06 Nov 1994 08:49:38 GMT";
+
+    fn t0() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(784_111_777)
+    }
+
+    fn headers(fields: &[(&HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in fields {
+            map.append(
+                (*name).clone(),
+                HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn tagged(tag: &str) -> Validators {
+        Validators::new().with_etag(tag.parse().unwrap())
+    }
+
+    fn dated() -> Validators {
+        Validators::new().with_last_modified(t0())
+    }
+
+    fn both(tag: &str) -> Validators {
+        tagged(tag).with_last_modified(t0())
+    }
+
+    use Outcome::{NotModified as N304, PreconditionFailed as P412, Proceed as GO};
+
+    /// Each row: method, request fields, current validators (None = no representation), outcome.
+    #[test]
+    fn evaluation_table() {
+        let get = Method::GET;
+        let head = Method::HEAD;
+        let put = Method::PUT;
+        let post = Method::POST;
+        let delete = Method::DELETE;
+        let a = "\"a\"";
+        type Case<'a> = (
+            &'a Method,
+            Vec<(&'a HeaderName, &'a str)>,
+            Option<Validators>,
+            Outcome,
+        );
+        let cases: Vec<Case> = vec![
+            // No preconditions.
+            (&get, vec![], Some(tagged(a)), GO),
+            (&put, vec![], None, GO),
+            // Step 1: If-Match, strong comparison.
+            (&put, vec![(&IF_MATCH, "\"a\"")], Some(tagged(a)), GO),
+            (&put, vec![(&IF_MATCH, "\"b\"")], Some(tagged(a)), P412),
+            (&put, vec![(&IF_MATCH, "\"b\", \"a\"")], Some(tagged(a)), GO),
+            (
+                &put,
+                vec![(&IF_MATCH, "\"b\""), (&IF_MATCH, "\"a\"")],
+                Some(tagged(a)),
+                GO,
+            ),
+            (&put, vec![(&IF_MATCH, "W/\"a\"")], Some(tagged(a)), P412),
+            (
+                &put,
+                vec![(&IF_MATCH, "\"a\"")],
+                Some(tagged("W/\"a\"")),
+                P412,
+            ),
+            (&put, vec![(&IF_MATCH, "*")], Some(tagged(a)), GO),
+            (&put, vec![(&IF_MATCH, "*")], Some(Validators::new()), GO),
+            (&put, vec![(&IF_MATCH, "*")], None, P412),
+            (&put, vec![(&IF_MATCH, "\"a\"")], None, P412),
+            (&put, vec![(&IF_MATCH, "\"a\"")], Some(dated()), P412),
+            (&get, vec![(&IF_MATCH, "\"b\"")], Some(tagged(a)), P412),
+            (&get, vec![(&IF_MATCH, "\"a\"")], Some(tagged(a)), GO),
+            // Malformed If-Match is false (§13.1.1 step 3).
+            (&put, vec![(&IF_MATCH, "a")], Some(tagged(a)), P412),
+            (&put, vec![(&IF_MATCH, "*, \"a\"")], Some(tagged(a)), P412),
+            (
+                &put,
+                vec![(&IF_MATCH, "\"a\", junk")],
+                Some(tagged(a)),
+                P412,
+            ),
+            // If-Match takes precedence over If-Unmodified-Since.
+            (
+                &put,
+                vec![(&IF_MATCH, "\"a\""), (&IF_UNMODIFIED_SINCE, EARLIER)],
+                Some(both(a)),
+                GO,
+            ),
+            // Step 2: If-Unmodified-Since.
+            (&put, vec![(&IF_UNMODIFIED_SINCE, T0)], Some(dated()), GO),
+            (&put, vec![(&IF_UNMODIFIED_SINCE, LATER)], Some(dated()), GO),
+            (
+                &put,
+                vec![(&IF_UNMODIFIED_SINCE, EARLIER)],
+                Some(dated()),
+                P412,
+            ),
+            (
+                &put,
+                vec![(&IF_UNMODIFIED_SINCE, EARLIER)],
+                Some(tagged(a)),
+                GO,
+            ),
+            (&put, vec![(&IF_UNMODIFIED_SINCE, EARLIER)], None, GO),
+            (
+                &put,
+                vec![(&IF_UNMODIFIED_SINCE, "yesterday")],
+                Some(dated()),
+                GO,
+            ),
+            (
+                &delete,
+                vec![(&IF_UNMODIFIED_SINCE, T0_RFC850)],
+                Some(dated()),
+                GO,
+            ),
+            (
+                &delete,
+                vec![(&IF_UNMODIFIED_SINCE, "Sunday, 06-Nov-94 08:49:36 GMT")],
+                Some(dated()),
+                P412,
+            ),
+            (
+                &get,
+                vec![(&IF_UNMODIFIED_SINCE, EARLIER)],
+                Some(dated()),
+                P412,
+            ),
+            (
+                &put,
+                vec![
+                    (&IF_UNMODIFIED_SINCE, EARLIER),
+                    (&IF_UNMODIFIED_SINCE, EARLIER),
+                ],
+                Some(dated()),
+                GO,
+            ),
+            // Step 3: If-None-Match, weak comparison.
+            (&get, vec![(&IF_NONE_MATCH, "\"a\"")], Some(tagged(a)), N304),
+            (
+                &head,
+                vec![(&IF_NONE_MATCH, "\"a\"")],
+                Some(tagged(a)),
+                N304,
+            ),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "W/\"a\"")],
+                Some(tagged(a)),
+                N304,
+            ),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"a\"")],
+                Some(tagged("W/\"a\"")),
+                N304,
+            ),
+            (&get, vec![(&IF_NONE_MATCH, "\"b\"")], Some(tagged(a)), GO),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"b\", \"a\"")],
+                Some(tagged(a)),
+                N304,
+            ),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"b\""), (&IF_NONE_MATCH, " \"a\" ")],
+                Some(tagged(a)),
+                N304,
+            ),
+            (&get, vec![(&IF_NONE_MATCH, "*")], Some(tagged(a)), N304),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "*")],
+                Some(Validators::new()),
+                N304,
+            ),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"a\"")],
+                Some(Validators::new()),
+                GO,
+            ),
+            (&get, vec![(&IF_NONE_MATCH, "\"a\"")], Some(dated()), GO),
+            (&put, vec![(&IF_NONE_MATCH, "*")], Some(tagged(a)), P412),
+            (&put, vec![(&IF_NONE_MATCH, "*")], None, GO),
+            (
+                &post,
+                vec![(&IF_NONE_MATCH, "\"a\"")],
+                Some(tagged(a)),
+                P412,
+            ),
+            (
+                &post,
+                vec![(&IF_NONE_MATCH, "W/\"a\"")],
+                Some(tagged(a)),
+                P412,
+            ),
+            (&put, vec![(&IF_NONE_MATCH, "\"b\"")], Some(tagged(a)), GO),
+            // Malformed If-None-Match is true (§13.1.2 step 3): never a 304.
+            (&get, vec![(&IF_NONE_MATCH, "a")], Some(tagged(a)), GO),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"a\" junk")],
+                Some(tagged(a)),
+                GO,
+            ),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "*, \"a\"")],
+                Some(tagged(a)),
+                GO,
+            ),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"a\""), (&IF_NONE_MATCH, "junk")],
+                Some(tagged(a)),
+                GO,
+            ),
+            // ... and still hides If-Modified-Since, which it would otherwise override.
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "junk"), (&IF_MODIFIED_SINCE, T0)],
+                Some(both(a)),
+                GO,
+            ),
+            // If-None-Match takes precedence over If-Modified-Since.
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"b\""), (&IF_MODIFIED_SINCE, T0)],
+                Some(both(a)),
+                GO,
+            ),
+            (
+                &get,
+                vec![(&IF_NONE_MATCH, "\"a\""), (&IF_MODIFIED_SINCE, EARLIER)],
+                Some(both(a)),
+                N304,
+            ),
+            // Step 1 comes before step 3.
+            (
+                &get,
+                vec![(&IF_MATCH, "\"b\""), (&IF_NONE_MATCH, "\"a\"")],
+                Some(tagged(a)),
+                P412,
+            ),
+            (
+                &get,
+                vec![(&IF_MATCH, "\"a\""), (&IF_NONE_MATCH, "\"a\"")],
+                Some(tagged(a)),
+                N304,
+            ),
+            (
+                &get,
+                vec![(&IF_UNMODIFIED_SINCE, EARLIER), (&IF_MODIFIED_SINCE, T0)],
+                Some(dated()),
+                P412,
+            ),
+            // Step 4: If-Modified-Since, GET/HEAD only.
+            (&get, vec![(&IF_MODIFIED_SINCE, T0)], Some(dated()), N304),
+            (&head, vec![(&IF_MODIFIED_SINCE, T0)], Some(dated()), N304),
+            (
+                &get,
+                vec![(&IF_MODIFIED_SINCE, T0_RFC850)],
+                Some(dated()),
+                N304,
+            ),
+            (
+                &get,
+                vec![(&IF_MODIFIED_SINCE, T0_ASCTIME)],
+                Some(dated()),
+                N304,
+            ),
+            (&get, vec![(&IF_MODIFIED_SINCE, LATER)], Some(dated()), N304),
+            (&get, vec![(&IF_MODIFIED_SINCE, EARLIER)], Some(dated()), GO),
+            (&get, vec![(&IF_MODIFIED_SINCE, T0)], Some(tagged(a)), GO),
+            (&put, vec![(&IF_MODIFIED_SINCE, T0)], Some(dated()), GO),
+            (&post, vec![(&IF_MODIFIED_SINCE, LATER)], Some(dated()), GO),
+            // Invalid dates are ignored.
+            (
+                &get,
+                vec![(&IF_MODIFIED_SINCE, "not a date")],
+                Some(dated()),
+                GO,
+            ),
+            (
+                &get,
+                vec![(&IF_MODIFIED_SINCE, "Sun, 06 Nov 1994 08:49:37 PST")],
+                Some(dated()),
+                GO,
+            ),
+            (
+                &get,
+                vec![(&IF_MODIFIED_SINCE, "Sun, 06 Nov 1994 08:49:60 GMT")],
+                Some(dated()),
+                GO,
+            ),
+            (
+                &get,
+                vec![(&IF_MODIFIED_SINCE, "Fri, 01 Jan 10000 00:00:00 GMT")],
+                Some(dated()),
+                GO,
+            ),
+            (
+                &get,
+                vec![(
+                    &IF_MODIFIED_SINCE,
+                    "Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT",
+                )],
+                Some(dated()),
+                GO,
+            ),
+            (
+                &get,
+                vec![(&IF_MODIFIED_SINCE, T0), (&IF_MODIFIED_SINCE, T0)],
+                Some(dated()),
+                GO,
+            ),
+            // Methods that select no representation ignore preconditions.
+            (
+                &Method::OPTIONS,
+                vec![(&IF_MATCH, "\"b\"")],
+                Some(tagged(a)),
+                GO,
+            ),
+            (
+                &Method::TRACE,
+                vec![(&IF_NONE_MATCH, "*")],
+                Some(tagged(a)),
+                GO,
+            ),
+        ];
+        for (method, fields, current, expected) in cases {
+            let request = headers(&fields);
+            assert_eq!(
+                evaluate(method, &request, current.as_ref()),
+                expected,
+                "{method} {fields:?} against {current:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sub_second_modification_times_compare_as_sent() {
+        let current = Validators::new().with_last_modified(t0() + Duration::from_millis(999));
+        let request = headers(&[(&IF_MODIFIED_SINCE, T0)]);
+        assert_eq!(evaluate(&Method::GET, &request, Some(&current)), N304);
+    }
+
+    #[test]
+    fn validators_from_response_headers() {
+        let response = headers(&[(&ETAG, "\"x\""), (&LAST_MODIFIED, T0)]);
+        assert_eq!(
+            Validators::from_headers(&response),
+            Validators::new()
+                .with_etag("\"x\"".parse().unwrap())
+                .with_last_modified(t0())
+        );
+        let repeated = headers(&[(&ETAG, "\"x\""), (&ETAG, "\"y\"")]);
+        assert_eq!(Validators::from_headers(&repeated).etag, None);
+        let malformed = headers(&[(&ETAG, "x"), (&LAST_MODIFIED, "soon")]);
+        assert_eq!(Validators::from_headers(&malformed), Validators::new());
+    }
+
+    #[test]
+    fn obs_text_and_huge_fields_do_not_panic() {
+        let current = both("\"a\"");
+        let mut request = HeaderMap::new();
+        request.insert(
+            IF_NONE_MATCH,
+            HeaderValue::from_bytes(b"\"\xff\xfe\", \x80").unwrap(),
+        );
+        request.insert(
+            IF_MODIFIED_SINCE,
+            HeaderValue::from_bytes(b"Sun, 06 Nov 1994 \xff").unwrap(),
+        );
+        assert_eq!(evaluate(&Method::GET, &request, Some(&current)), GO);
+        let huge = "\"".repeat(64 * 1024);
+        let mut request = HeaderMap::new();
+        request.insert(IF_MATCH, HeaderValue::from_str(&huge).unwrap());
+        request.insert(IF_NONE_MATCH, HeaderValue::from_str(&huge).unwrap());
+        request.insert(IF_UNMODIFIED_SINCE, HeaderValue::from_str(&huge).unwrap());
+        assert_eq!(evaluate(&Method::GET, &request, Some(&current)), P412);
+    }
+}
