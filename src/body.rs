@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
 use http::HeaderMap;
@@ -25,6 +25,9 @@ pin_project! {
     enum Kind<B: Body> {
         PassThrough { #[pin] inner: B },
         Buffered { chunks: VecDeque<Bytes>, rest: Rest<B> },
+        // `len` bytes of another body, after skipping `skip` of them: a 206 the layer cut out
+        // of a full 200.
+        Slice { inner: Pin<Box<ConditionalBody<B>>>, skip: u64, len: u64 },
         // A 412's own empty content.
         Empty,
         // The content of a 304 or of a HEAD response: not sent, and of a length this message does
@@ -78,6 +81,17 @@ impl<B: Body> ConditionalBody<B> {
         Self::buffered(chunks, Rest::Error(Some(error)))
     }
 
+    /// `len` bytes of `body`, starting after its first `skip` bytes.
+    pub(crate) fn slice(body: Self, skip: u64, len: u64) -> Self {
+        Self {
+            kind: Kind::Slice {
+                inner: Box::pin(body),
+                skip,
+                len,
+            },
+        }
+    }
+
     fn buffered(chunks: VecDeque<Bytes>, rest: Rest<B>) -> Self {
         Self {
             kind: Kind::Buffered { chunks, rest },
@@ -107,6 +121,31 @@ impl<B: Body> Body for ConditionalBody<B> {
                     Rest::Error(error) => Poll::Ready(error.take().map(Err)),
                 }
             }
+            KindProj::Slice { inner, skip, len } => loop {
+                if *len == 0 {
+                    return Poll::Ready(None);
+                }
+                let Some(frame) = ready!(inner.as_mut().poll_frame(cx)) else {
+                    return Poll::Ready(None);
+                };
+                // Trailers describe the whole content, not a part of it: dropped.
+                let Ok(mut data) = frame?.into_data() else {
+                    continue;
+                };
+                let available = data.len() as u64;
+                if *skip >= available {
+                    *skip -= available;
+                    continue;
+                }
+                // Both bounds are within `data` (`skip < available`), and fit in usize.
+                let start = usize::try_from(*skip).unwrap_or(usize::MAX);
+                *skip = 0;
+                data.advance(start.min(data.len()));
+                let take = usize::try_from(*len).unwrap_or(usize::MAX).min(data.len());
+                data.truncate(take);
+                *len -= take as u64;
+                return Poll::Ready(Some(Ok(Frame::data(data))));
+            },
             KindProj::Empty | KindProj::Omitted => Poll::Ready(None),
         }
     }
@@ -122,6 +161,7 @@ impl<B: Body> Body for ConditionalBody<B> {
                         Rest::Error(error) => error.is_none(),
                     }
             }
+            Kind::Slice { len, .. } => *len == 0,
             Kind::Empty | Kind::Omitted => true,
         }
     }
@@ -157,6 +197,7 @@ impl<B: Body> Body for ConditionalBody<B> {
                     }
                 }
             }
+            Kind::Slice { len, .. } => SizeHint::with_exact(*len),
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Omitted => SizeHint::new(),
         }
@@ -177,6 +218,7 @@ impl<B: Body> fmt::Debug for ConditionalBody<B> {
         let kind = match &self.kind {
             Kind::PassThrough { .. } => "PassThrough",
             Kind::Buffered { .. } => "Buffered",
+            Kind::Slice { .. } => "Slice",
             Kind::Empty => "Empty",
             Kind::Omitted => "Omitted",
         };

@@ -7,71 +7,111 @@ use std::task::{Context, Poll, ready};
 use bytes::{Buf, Bytes};
 use http::header::{
     CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH,
-    LAST_MODIFIED,
+    IF_RANGE, LAST_MODIFIED, RANGE,
 };
-use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, response};
 use http_body::Body;
 use pin_project_lite::pin_project;
+use tower::Service;
 
 use crate::body::ConditionalBody;
 use crate::layer::{Config, ResponseInfo};
-use crate::precondition::{Outcome, Validators, evaluate};
+use crate::precondition::{Outcome, Validators, evaluate, if_range_allows_range};
+use crate::range::single_byte_range;
 use crate::response::{into_not_modified, into_precondition_failed};
-use crate::service::RequestFacts;
+use crate::service::{RequestFacts, dispatch, has_preconditions};
+use crate::source::{BoxError, Current, PreconditionCheck, Representation, SourceFuture};
 
 pin_project! {
     /// Response future of [`Conditional`](crate::Conditional).
-    pub struct ResponseFuture<F, B> {
+    pub struct ResponseFuture<S, ReqBody, B>
+    where
+        S: Service<Request<ReqBody>>,
+    {
         #[pin]
-        state: State<F, B>,
+        state: State<S, ReqBody, B>,
         config: Arc<Config>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<F, B> {
+    enum State<S, ReqBody, B>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        /// Asking the validator source; the inner service is called afterwards, if at all.
+        Lookup { lookup: SourceFuture, call: Option<(S, Request<ReqBody>)> },
         /// Waiting for the inner service. `request` is `None` when the response passes through.
-        Inner { #[pin] future: F, request: Option<RequestFacts> },
+        Inner { #[pin] future: S::Future, request: Option<RequestFacts> },
         /// Reading the body to compute its tag. `None` once taken to build the response.
         Buffering { buffering: Option<Buffering<B>> },
         Done,
     }
 }
 
-impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn new(future: F, request: RequestFacts, config: Arc<Config>) -> Self {
+impl<S, ReqBody, B> ResponseFuture<S, ReqBody, B>
+where
+    S: Service<Request<ReqBody>>,
+{
+    pub(crate) fn new(
+        future: S::Future,
+        request: Option<RequestFacts>,
+        config: Arc<Config>,
+    ) -> Self {
         Self {
-            state: State::Inner {
-                future,
-                request: Some(request),
-            },
+            state: State::Inner { future, request },
             config,
         }
     }
 
-    pub(crate) fn pass_through(future: F) -> Self {
+    pub(crate) fn lookup(
+        lookup: SourceFuture,
+        service: S,
+        request: Request<ReqBody>,
+        config: Arc<Config>,
+    ) -> Self {
         Self {
-            state: State::Inner {
-                future,
-                request: None,
+            state: State::Lookup {
+                lookup,
+                call: Some((service, request)),
             },
-            config: Arc::default(),
+            config,
         }
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F, B>
+impl<S, ReqBody, B> Future for ResponseFuture<S, ReqBody, B>
 where
-    F: Future<Output = Result<Response<B>, E>>,
+    S: Service<Request<ReqBody>, Response = Response<B>>,
     B: Body,
 {
-    type Output = Result<Response<ConditionalBody<B>>, E>;
+    type Output = Result<Response<ConditionalBody<B>>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
+                StateProj::Lookup { lookup, call } => {
+                    let current = ready!(lookup.as_mut().poll(cx));
+                    let Some((mut service, request)) = call.take() else {
+                        return Poll::Pending;
+                    };
+                    match judge_before_handler(current, request) {
+                        BeforeHandler::Answer(response) => {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Ok(response));
+                        }
+                        BeforeHandler::Call(request, representation) => {
+                            let (future, facts) =
+                                dispatch(&mut service, request, this.config, representation);
+                            this.state.set(State::Inner {
+                                future,
+                                request: facts,
+                            });
+                        }
+                    }
+                }
                 StateProj::Inner { future, request } => {
                     let response = ready!(future.poll(cx))?;
                     let next = match request.take() {
@@ -109,6 +149,88 @@ where
     }
 }
 
+enum BeforeHandler<ReqBody, B: Body> {
+    /// Answer without calling the inner service.
+    Answer(Response<ConditionalBody<B>>),
+    /// Call the inner service, with what the source said of the resource, if it knew.
+    Call(Request<ReqBody>, Option<Representation>),
+}
+
+/// RFC 9110 §13.2.2 with the validators a source reported, before the handler runs.
+fn judge_before_handler<ReqBody, B: Body>(
+    current: Result<Current, BoxError>,
+    mut request: Request<ReqBody>,
+) -> BeforeHandler<ReqBody, B> {
+    let method = request.method();
+    let safe = *method == Method::GET || *method == Method::HEAD;
+    let representation = match current {
+        Ok(Current::Exists(representation)) => Some(representation),
+        Ok(Current::Missing) => None,
+        Ok(Current::Unknown) => return BeforeHandler::Call(request, None),
+        // A conditional write must not happen unchecked; a read can be judged after the
+        // handler instead.
+        Err(_) if !safe && has_preconditions(request.headers()) => {
+            return BeforeHandler::Answer(source_unavailable());
+        }
+        Err(_) => return BeforeHandler::Call(request, None),
+    };
+    let validators = representation.as_ref().map(Representation::validators);
+    match evaluate(method, request.headers(), validators) {
+        Outcome::NotModified => {
+            let mut head = empty_head(StatusCode::NOT_MODIFIED);
+            if let Some(representation) = &representation {
+                representation.fill_in(&mut head.headers);
+            }
+            BeforeHandler::Answer(Response::from_parts(head, ConditionalBody::omitted()))
+        }
+        Outcome::PreconditionFailed => {
+            let mut head = empty_head(StatusCode::PRECONDITION_FAILED);
+            if let Some(validators) = validators {
+                Representation::from(validators.clone()).fill_in(&mut head.headers);
+            }
+            BeforeHandler::Answer(Response::from_parts(head, ConditionalBody::empty()))
+        }
+        Outcome::Proceed => {
+            if *request.method() == Method::GET
+                && let Some(validators) = validators
+                && !if_range_allows_range(request.headers(), validators)
+            {
+                request.headers_mut().remove(RANGE);
+                request.headers_mut().remove(IF_RANGE);
+            }
+            request.extensions_mut().insert(PreconditionCheck {
+                current: validators.cloned(),
+            });
+            // A missing resource's response is the handler's to make (a 404, or a creation).
+            BeforeHandler::Call(request, representation)
+        }
+    }
+}
+
+fn empty_head(status: StatusCode) -> response::Parts {
+    let mut head = Response::new(()).into_parts().0;
+    head.status = status;
+    head
+}
+
+/// The answer to a conditional write whose preconditions could not be checked.
+fn source_unavailable<B: Body>() -> Response<ConditionalBody<B>> {
+    const MESSAGE: &str =
+        "The request's preconditions could not be checked, so it was not performed. Retry later.\n";
+    let mut head = empty_head(StatusCode::SERVICE_UNAVAILABLE);
+    head.headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    head.headers
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let body = ConditionalBody::complete(
+        VecDeque::from([Bytes::from_static(MESSAGE.as_bytes())]),
+        None,
+    );
+    Response::from_parts(head, body)
+}
+
 // Moved once, right away; boxing the large variant would cost an allocation per response.
 #[allow(clippy::large_enum_variant)]
 enum Next<B: Body> {
@@ -118,7 +240,12 @@ enum Next<B: Body> {
 
 /// Decides what to do with the inner service's response to a GET or HEAD.
 fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config) -> Next<B> {
-    let (head, body) = response.into_parts();
+    let (mut head, body) = response.into_parts();
+    if head.status.is_success()
+        && let Some(representation) = &request.representation
+    {
+        representation.fill_in(&mut head.headers);
+    }
 
     // RFC 9110 §13.2.1: preconditions apply where the response would be 2xx.
     if !head.status.is_success() || is_streaming(&head.headers) || skipped(config, &request, &head)
@@ -274,7 +401,13 @@ fn apply<B: Body>(
     request: &RequestFacts,
 ) -> Response<ConditionalBody<B>> {
     match outcome {
-        Outcome::Proceed => finish_head(head, body, request),
+        Outcome::Proceed => match &request.deferred_range {
+            Some(range) if head.status == StatusCode::OK => {
+                let (head, body) = serve_range(head, body, range, &request.conditions);
+                finish_head(head, body, request)
+            }
+            _ => finish_head(head, body, request),
+        },
         Outcome::NotModified => {
             into_not_modified(&mut head);
             Response::from_parts(head, ConditionalBody::omitted())
@@ -302,6 +435,36 @@ fn finish_head<B: Body>(
         head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
     }
     Response::from_parts(head, ConditionalBody::omitted())
+}
+
+/// Cuts the held-back `Range` out of a full 200 when `If-Range` names this very representation
+/// (RFC 9110 §13.1.5, §14.2). Anything else (If-Range false, several ranges, an unknown length,
+/// a range outside the body) keeps the whole 200, which a server may always send.
+fn serve_range<B: Body>(
+    mut head: response::Parts,
+    body: ConditionalBody<B>,
+    range: &HeaderValue,
+    conditions: &HeaderMap,
+) -> (response::Parts, ConditionalBody<B>) {
+    if !if_range_allows_range(conditions, &Validators::from_headers(&head.headers)) {
+        return (head, body);
+    }
+    let total = head
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
+        .or(body.size_hint().exact());
+    let Some((first, last)) = total.and_then(|total| single_byte_range(range, total)) else {
+        return (head, body);
+    };
+    let total = total.unwrap_or_default();
+    let len = last - first + 1;
+    head.status = StatusCode::PARTIAL_CONTENT;
+    if let Ok(value) = HeaderValue::from_str(&format!("bytes {first}-{last}/{total}")) {
+        head.headers.insert(CONTENT_RANGE, value);
+    }
+    head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    (head, ConditionalBody::slice(body, first, len))
 }
 
 fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> bool {

@@ -6,6 +6,7 @@ use tower::Layer;
 
 use crate::TagHash;
 use crate::service::Conditional;
+use crate::source::{SharedSource, ValidatorSource};
 
 /// The default [`ConditionalLayer::buffer_limit`]: 1 MiB.
 pub const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
@@ -74,6 +75,18 @@ impl ConditionalLayer {
         self
     }
 
+    /// Ask `source` for the current validators before calling the inner service, to answer 304
+    /// and 412 without running the handler, protect writes from lost updates, and honour
+    /// `If-Range`. See [`ValidatorSource`](crate::ValidatorSource) and the [`source`
+    /// module](crate::source) for the rules.
+    ///
+    /// The source is consulted for GET and HEAD, and for other methods when they carry
+    /// preconditions (`If-Match`, `If-None-Match`, `If-Unmodified-Since`).
+    pub fn validator_source<V: ValidatorSource>(mut self, source: V) -> Self {
+        self.config.source = Some(SharedSource(Arc::new(source)));
+        self
+    }
+
     /// How HEAD requests learn the tag a GET would get (default `true`).
     ///
     /// A HEAD response must carry GET's entity tag, or none: never the tag of its own empty body.
@@ -138,6 +151,7 @@ pub(crate) struct Config {
     pub(crate) hash: TagHash,
     pub(crate) skip: Option<Skip>,
     pub(crate) head_as_get: bool,
+    pub(crate) source: Option<SharedSource>,
 }
 
 impl Default for Config {
@@ -148,6 +162,7 @@ impl Default for Config {
             hash: TagHash::default(),
             skip: None,
             head_as_get: true,
+            source: None,
         }
     }
 }

@@ -108,16 +108,21 @@ mod future;
 mod hash;
 mod layer;
 mod precondition;
+mod range;
 mod response;
 mod service;
+pub mod source;
 
 pub use body::ConditionalBody;
 pub use etag::{EntityTag, InvalidEntityTag};
 pub use future::ResponseFuture;
 pub use hash::TagHash;
 pub use layer::{ConditionalLayer, DEFAULT_BUFFER_LIMIT, ResponseInfo};
-pub use precondition::{Outcome, Validators, evaluate};
+pub use precondition::{Outcome, Validators, evaluate, if_range_allows_range};
 pub use service::Conditional;
+pub use source::{
+    BoxError, Current, PreconditionCheck, Representation, SourceFuture, ValidatorSource,
+};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -8,7 +8,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::header::{
-    ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE, LAST_MODIFIED,
+    ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, LAST_MODIFIED,
 };
 use http::{HeaderMap, HeaderName, Method};
 
@@ -165,6 +165,47 @@ pub fn evaluate(method: &Method, request: &HeaderMap, current: Option<&Validator
     }
 
     Outcome::Proceed
+}
+
+/// Step 5 of RFC 9110 §13.2.2: whether a GET's `Range` may be honoured given its `If-Range`.
+///
+/// `true` when the request has no `If-Range`, or when it names the current representation: an
+/// entity tag that matches `current`'s tag under the strong comparison, or an HTTP-date exactly
+/// equal to `current`'s modification date (§13.1.5). Anything else (a weak tag, another tag,
+/// another date, a malformed value, no current validator) is `false`: the `Range` must be
+/// ignored and the whole representation sent, so that a resumed download is never stitched from
+/// two versions.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header::IF_RANGE};
+/// use tower_conditional::{EntityTag, Validators, if_range_allows_range};
+///
+/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+/// let mut request = HeaderMap::new();
+/// request.insert(IF_RANGE, HeaderValue::from_static("\"v1\""));
+/// assert!(!if_range_allows_range(&request, &current));
+/// request.insert(IF_RANGE, HeaderValue::from_static("\"v2\""));
+/// assert!(if_range_allows_range(&request, &current));
+/// ```
+pub fn if_range_allows_range(request: &HeaderMap, current: &Validators) -> bool {
+    if !request.contains_key(IF_RANGE) {
+        return true;
+    }
+    let Some(value) = single_value(request, &IF_RANGE) else {
+        return false;
+    };
+    // An entity tag starts with DQUOTE or W/ (§13.1.5); anything else is read as a date.
+    let bytes = value.as_bytes();
+    if bytes.starts_with(b"\"") || bytes.starts_with(b"W/") {
+        return match (EntityTag::from_header_value(value), &current.etag) {
+            (Ok(tag), Some(etag)) => tag.strong_eq(etag),
+            _ => false,
+        };
+    }
+    match (single_date(request, &IF_RANGE), current.last_modified) {
+        (Some(date), Some(modified)) => unix_seconds(date) == unix_seconds(modified),
+        _ => false,
+    }
 }
 
 /// The request fields [`evaluate`] reads.
@@ -591,5 +632,36 @@ mod tests {
         request.insert(IF_NONE_MATCH, HeaderValue::from_str(&huge).unwrap());
         request.insert(IF_UNMODIFIED_SINCE, HeaderValue::from_str(&huge).unwrap());
         assert_eq!(evaluate(&Method::GET, &request, Some(&current)), P412);
+    }
+
+    #[test]
+    fn if_range_table() {
+        let current = both("\"a\"");
+        let weak_current = tagged("W/\"a\"").with_last_modified(t0());
+        let cases: &[(&[&str], &Validators, bool)] = &[
+            (&[], &current, true),
+            (&["\"a\""], &current, true),
+            (&["\"b\""], &current, false),
+            (&["W/\"a\""], &current, false),
+            (&["\"a\""], &weak_current, false),
+            (&[T0], &current, true),
+            (&[T0_RFC850], &current, true),
+            (&[LATER], &current, false),
+            (&[EARLIER], &current, false),
+            (&["\"a\""], &dated(), false),
+            (&[T0], &tagged("\"a\""), false),
+            (&["\"a"], &current, false),
+            (&["garbage"], &current, false),
+            (&["\"a\", \"b\""], &current, false),
+            (&["\"a\"", "\"a\""], &current, false),
+        ];
+        for (values, current, expected) in cases {
+            let fields: Vec<(&HeaderName, &str)> = values.iter().map(|v| (&IF_RANGE, *v)).collect();
+            assert_eq!(
+                if_range_allows_range(&headers(&fields), current),
+                *expected,
+                "{values:?} against {current:?}"
+            );
+        }
     }
 }

@@ -1,7 +1,8 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, Method, Request, Response, Uri};
+use http::header::{IF_RANGE, RANGE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use http_body::Body;
 use tower::Service;
 
@@ -9,6 +10,7 @@ use crate::body::ConditionalBody;
 use crate::future::ResponseFuture;
 use crate::layer::{ConditionalLayer, Config};
 use crate::precondition::CONDITIONAL_HEADERS;
+use crate::source::Representation;
 
 /// Middleware that gives GET/HEAD responses entity tags and answers conditional requests with
 /// `304 Not Modified` or `412 Precondition Failed` (RFC 9110 §13).
@@ -53,36 +55,99 @@ impl<S> Conditional<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Conditional<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     ResBody: Body,
 {
     type Response = Response<ConditionalBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = ResponseFuture<S, ReqBody, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let method = request.method().clone();
-        // Other methods have run by the time the response is here: turning their answer into a
-        // 304 or 412 would hide a mutation that happened (trillium #943).
-        if method != Method::GET && method != Method::HEAD {
-            return ResponseFuture::pass_through(self.inner.call(request));
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        if let Some(source) = &self.config.source
+            && consults_source(&request)
+        {
+            let (parts, body) = request.into_parts();
+            let lookup = source.0.current(&parts);
+            // The service that was polled ready goes with the request; its clone stays here
+            // for the next `poll_ready`.
+            let ready = self.inner.clone();
+            let ready = std::mem::replace(&mut self.inner, ready);
+            return ResponseFuture::lookup(
+                lookup,
+                ready,
+                Request::from_parts(parts, body),
+                Arc::clone(&self.config),
+            );
         }
-        let head_as_get = method == Method::HEAD && self.config.head_as_get;
-        if head_as_get {
-            *request.method_mut() = Method::GET;
-        }
-        let facts = RequestFacts {
-            conditions: conditional_headers(request.headers()),
-            uri: self.config.skip.as_ref().map(|_| request.uri().clone()),
-            method,
-            head_as_get,
-        };
-        ResponseFuture::new(self.inner.call(request), facts, Arc::clone(&self.config))
+        let (future, facts) = dispatch(&mut self.inner, request, &self.config, None);
+        ResponseFuture::new(future, facts, Arc::clone(&self.config))
     }
+}
+
+/// GET and HEAD always gain from the source; other methods only when they are conditional.
+fn consults_source<B>(request: &Request<B>) -> bool {
+    let method = request.method();
+    *method == Method::GET
+        || *method == Method::HEAD
+        || !matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE)
+            && has_preconditions(request.headers())
+}
+
+/// Calls the inner service, and says what the response future must know of the request.
+/// `representation` is what a validator source said of the resource, when it knew.
+pub(crate) fn dispatch<S, ReqBody, ResBody>(
+    service: &mut S,
+    mut request: Request<ReqBody>,
+    config: &Config,
+    representation: Option<Representation>,
+) -> (S::Future, Option<RequestFacts>)
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let method = request.method().clone();
+    // Other methods have run by the time the response is here: turning their answer into a
+    // 304 or 412 would hide a mutation that happened (trillium #943).
+    if method != Method::GET && method != Method::HEAD {
+        return (service.call(request), None);
+    }
+    let head_as_get = method == Method::HEAD && config.head_as_get;
+    if head_as_get {
+        *request.method_mut() = Method::GET;
+    }
+    let mut conditions = conditional_headers(request.headers());
+    // RFC 9110 §13.1.5 without a source to vouch for the current version: ask for the whole
+    // representation, then cut the range out of it if If-Range names that very version.
+    let deferred_range = if method == Method::GET
+        && representation.is_none()
+        && request.headers().contains_key(IF_RANGE)
+    {
+        let headers = request.headers_mut();
+        for value in headers.get_all(IF_RANGE) {
+            conditions.append(IF_RANGE, value.clone());
+        }
+        headers.remove(IF_RANGE);
+        let mut ranges = match headers.entry(RANGE) {
+            http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
+            http::header::Entry::Vacant(_) => Vec::new(),
+        };
+        // One Range field, or none worth honouring.
+        ranges.pop().filter(|_| ranges.is_empty())
+    } else {
+        None
+    };
+    let facts = RequestFacts {
+        conditions,
+        uri: config.skip.as_ref().map(|_| request.uri().clone()),
+        method,
+        head_as_get,
+        deferred_range,
+        representation,
+    };
+    (service.call(request), Some(facts))
 }
 
 /// What the response future needs to know of the request.
@@ -96,6 +161,10 @@ pub(crate) struct RequestFacts {
     pub(crate) uri: Option<Uri>,
     /// A HEAD forwarded as GET: the response body is GET's and must not reach the client.
     pub(crate) head_as_get: bool,
+    /// The `Range` of a GET with `If-Range`, held back from the inner service.
+    pub(crate) deferred_range: Option<HeaderValue>,
+    /// The validators and cache headers a source reported, to fill in on the response.
+    pub(crate) representation: Option<Representation>,
 }
 
 impl RequestFacts {
@@ -113,4 +182,11 @@ fn conditional_headers(headers: &HeaderMap) -> HeaderMap {
         }
     }
     conditions
+}
+
+/// Whether a request carries any of the preconditions [`evaluate`](crate::evaluate) reads.
+pub(crate) fn has_preconditions(headers: &HeaderMap) -> bool {
+    CONDITIONAL_HEADERS
+        .iter()
+        .any(|name| headers.contains_key(name))
 }
