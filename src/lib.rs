@@ -105,6 +105,7 @@
 mod body;
 mod etag;
 mod future;
+mod handler;
 mod hash;
 mod layer;
 mod precondition;
@@ -116,6 +117,7 @@ pub mod source;
 pub use body::ConditionalBody;
 pub use etag::{EntityTag, InvalidEntityTag};
 pub use future::ResponseFuture;
+pub use handler::{Preconditions, not_modified, precondition_failed};
 pub use hash::TagHash;
 pub use layer::{ConditionalLayer, DEFAULT_BUFFER_LIMIT, ResponseInfo};
 pub use precondition::{Outcome, Validators, evaluate, if_range_allows_range};

@@ -1,0 +1,157 @@
+//! Deep entity tags: preconditions judged inside a handler, with its own cheap validator.
+//!
+//! A handler that knows its resource's version (a row's revision, a file's hash) can answer a
+//! conditional request before doing the expensive part: read the version, ask whether the
+//! client's copy is current, and return the 304 or 412 built here.
+//!
+//! With the `axum` feature, [`Preconditions`] is an extractor:
+//!
+//! ```
+//! # #[cfg(feature = "axum")] {
+//! use axum::response::{IntoResponse, Response};
+//! use tower_conditional::{EntityTag, Preconditions, Validators};
+//!
+//! async fn show_item(preconditions: Preconditions) -> Response {
+//!     let version = 42; // e.g. SELECT version FROM items WHERE id = $1
+//!     let current = Validators::new().with_etag(EntityTag::strong(&format!("v{version}")).unwrap());
+//!     if let Err(early) = preconditions.check::<axum::body::Body>(Some(&current)) {
+//!         return early; // 304 or 412, with the ETag
+//!     }
+//!     let etag = current.etag.unwrap().to_header_value();
+//!     ([(http::header::ETAG, etag)], "the expensive rendering").into_response()
+//! }
+//! # let _ = axum::Router::<()>::new().route("/items/42", axum::routing::get(show_item));
+//! # }
+//! ```
+//!
+//! Without a framework, build it from the request with [`Preconditions::from_request_parts`],
+//! or call [`evaluate`](crate::evaluate) directly.
+
+use http::header::{ETAG, LAST_MODIFIED};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, request};
+
+use crate::precondition::CONDITIONAL_HEADERS;
+use crate::{Outcome, Validators, evaluate};
+
+/// A request's method and precondition fields, to judge against a validator known in a handler.
+#[derive(Clone, Debug)]
+pub struct Preconditions {
+    method: Method,
+    conditions: HeaderMap,
+}
+
+impl Preconditions {
+    /// Reads the method and the `If-Match`, `If-None-Match`, `If-Modified-Since` and
+    /// `If-Unmodified-Since` fields of a request.
+    pub fn from_request_parts(parts: &request::Parts) -> Self {
+        Self::new(parts.method.clone(), &parts.headers)
+    }
+
+    /// Reads the precondition fields of `headers` for a request with `method`.
+    pub fn new(method: Method, headers: &HeaderMap) -> Self {
+        let mut conditions = HeaderMap::new();
+        for name in &CONDITIONAL_HEADERS {
+            for value in headers.get_all(name) {
+                conditions.append(name.clone(), value.clone());
+            }
+        }
+        Self { method, conditions }
+    }
+
+    /// Whether the request carries any precondition at all.
+    pub fn is_conditional(&self) -> bool {
+        !self.conditions.is_empty()
+    }
+
+    /// RFC 9110 §13.2.2 against `current` (`None`: the resource does not exist).
+    pub fn evaluate(&self, current: Option<&Validators>) -> Outcome {
+        evaluate(&self.method, &self.conditions, current)
+    }
+
+    /// `Ok(())` when the handler should go on; otherwise the response to send instead: a
+    /// [`not_modified`] or a [`precondition_failed`] response carrying `current`'s validators.
+    pub fn check<B: Default>(&self, current: Option<&Validators>) -> Result<(), Response<B>> {
+        match self.evaluate(current) {
+            Outcome::Proceed => Ok(()),
+            Outcome::NotModified => Err(not_modified(current.cloned().unwrap_or_default())),
+            Outcome::PreconditionFailed => Err(precondition_failed(current)),
+        }
+    }
+}
+
+/// A `304 Not Modified` carrying `current`'s `ETag` and `Last-Modified` (RFC 9110 §15.4.5).
+/// Add the `Cache-Control`, `Expires`, `Vary` and `Content-Location` the 200 would carry.
+pub fn not_modified<B: Default>(current: Validators) -> Response<B> {
+    validator_response(StatusCode::NOT_MODIFIED, Some(&current))
+}
+
+/// A `412 Precondition Failed` with an empty body, carrying `current`'s validators when the
+/// resource exists (RFC 9110 §15.5.13).
+pub fn precondition_failed<B: Default>(current: Option<&Validators>) -> Response<B> {
+    validator_response(StatusCode::PRECONDITION_FAILED, current)
+}
+
+fn validator_response<B: Default>(status: StatusCode, current: Option<&Validators>) -> Response<B> {
+    let mut response = Response::new(B::default());
+    *response.status_mut() = status;
+    if let Some(current) = current {
+        if let Some(etag) = &current.etag {
+            response.headers_mut().insert(ETAG, etag.to_header_value());
+        }
+        if let Some(modified) = current.last_modified
+            && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+        {
+            response.headers_mut().insert(LAST_MODIFIED, value);
+        }
+    }
+    response
+}
+
+#[cfg(feature = "axum")]
+impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for Preconditions {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_request_parts(parts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EntityTag;
+    use http::header::{IF_MATCH, IF_NONE_MATCH};
+
+    fn current() -> Validators {
+        Validators::new().with_etag(EntityTag::strong("v1").unwrap())
+    }
+
+    #[test]
+    fn check_builds_the_early_responses() {
+        let mut headers = HeaderMap::new();
+        headers.insert(IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
+        let get = Preconditions::new(Method::GET, &headers);
+        assert!(get.is_conditional());
+        let early = get.check::<()>(Some(&current())).unwrap_err();
+        assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(early.headers()[ETAG], "\"v1\"");
+
+        let put = Preconditions::new(Method::PUT, &headers);
+        let early = put.check::<()>(Some(&current())).unwrap_err();
+        assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
+        assert!(put.check::<()>(None).is_ok());
+
+        let mut headers = HeaderMap::new();
+        headers.insert(IF_MATCH, HeaderValue::from_static("\"v1\""));
+        let delete = Preconditions::new(Method::DELETE, &headers);
+        assert!(delete.check::<()>(Some(&current())).is_ok());
+        let early = delete.check::<()>(None).unwrap_err();
+        assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
+        assert!(!early.headers().contains_key(ETAG));
+
+        assert!(!Preconditions::new(Method::GET, &HeaderMap::new()).is_conditional());
+    }
+}
