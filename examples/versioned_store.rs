@@ -45,7 +45,9 @@ pub struct Store {
 impl Store {
     fn items(&self) -> MutexGuard<'_, HashMap<String, Item>> {
         // A poisoned lock only means another handler panicked mid-request; the map is intact.
-        self.items.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.items
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The current item, if any.
@@ -144,10 +146,12 @@ async fn put(
         return StatusCode::PRECONDITION_FAILED.into_response();
     }
     let version = store.bump();
-    let created = items
-        .insert(id, Item { version, value })
-        .is_none();
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let created = items.insert(id, Item { version, value }).is_none();
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, version_tag(version).to_header_value());
     (status, headers).into_response()
@@ -179,7 +183,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| format!("cannot listen on {addr}: {error} (set ADDR)"))?;
-    println!("versioned store on http://{}/items/{{id}}", listener.local_addr()?);
+    println!(
+        "versioned store on http://{}/items/{{id}}",
+        listener.local_addr()?
+    );
     axum::serve(listener, app(Arc::new(Store::default()))).await?;
     Ok(())
 }

@@ -76,6 +76,23 @@
 //! Dates are accepted in all three HTTP-date forms and ignored when invalid, repeated, or when
 //! the response has no `Last-Modified`.
 //!
+//! # Validators known before the handler
+//!
+//! With [`ConditionalLayer::validator_source`] the layer asks a [`ValidatorSource`] for the
+//! current validators first, answers 304 and 412 without calling the inner service, protects
+//! writes from lost updates, honours `If-Range`, and tells the handler what it checked
+//! ([`PreconditionCheck`]) for a compare-and-swap. See the [`source`] module.
+//!
+//! Handlers that know a cheap validator themselves use [`Preconditions`] (an axum extractor with
+//! the `axum` feature) and return [`not_modified`] / [`precondition_failed`] early.
+//!
+//! # If-Range
+//!
+//! A GET with `Range` and `If-Range` gets the range only if `If-Range` names the current
+//! representation (strong tag, or exact date): otherwise the whole representation, never a part
+//! of a version the client does not have. Without a source the layer asks the inner service for
+//! the whole representation and cuts the range out itself ([`if_range_allows_range`]).
+//!
 //! # HEAD
 //!
 //! A HEAD response must carry the tag GET would get, never a tag of its own empty body, and axum

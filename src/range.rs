@@ -43,7 +43,8 @@ mod tests {
 
     #[test]
     fn range_table() {
-        let cases: &[(&str, u64, Option<(u64, u64)>)] = &[
+        type Case = (&'static str, u64, Option<(u64, u64)>);
+        let cases: &[Case] = &[
             ("bytes=0-499", 1000, Some((0, 499))),
             ("bytes=500-999", 1000, Some((500, 999))),
             ("bytes=500-", 1000, Some((500, 999))),

@@ -17,10 +17,8 @@ struct Dir(PathBuf);
 
 impl Dir {
     fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "tower-conditional-{name}-{}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("tower-conditional-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
@@ -33,7 +31,10 @@ impl Dir {
     /// Writes the file and gives it a modification time of its own second.
     fn write(&self, contents: &[u8], modified_secs: u64) {
         std::fs::write(self.file(), contents).unwrap();
-        let file = std::fs::File::options().write(true).open(self.file()).unwrap();
+        let file = std::fs::File::options()
+            .write(true)
+            .open(self.file())
+            .unwrap();
         file.set_modified(UNIX_EPOCH + Duration::from_secs(modified_secs))
             .unwrap();
     }
@@ -46,7 +47,9 @@ impl Drop for Dir {
 }
 
 fn version(byte: u8, len: usize) -> Vec<u8> {
-    (0..len).map(|i| byte.wrapping_add((i % 13) as u8)).collect()
+    (0..len)
+        .map(|i| byte.wrapping_add((i % 13) as u8))
+        .collect()
 }
 
 async fn get(connection: &mut RawConnection, headers: &[(&str, &str)]) -> RawResponse {
@@ -74,23 +77,46 @@ async fn without_a_source_a_changed_file_is_sent_whole() {
 
     // Unchanged: the range is served, and it is the right part of the file.
     for validator in [etag.as_str(), modified.as_str()] {
-        let resumed = get(&mut connection, &[("range", "bytes=1000-"), ("if-range", validator)]).await;
+        let resumed = get(
+            &mut connection,
+            &[("range", "bytes=1000-"), ("if-range", validator)],
+        )
+        .await;
         assert_eq!(resumed.status(), 206, "If-Range: {validator}");
-        assert_eq!(resumed.header("content-range"), Some("bytes 1000-4999/5000"));
+        assert_eq!(
+            resumed.header("content-range"),
+            Some("bytes 1000-4999/5000")
+        );
         assert_eq!(resumed.body, old[1000..]);
     }
-    let middle = get(&mut connection, &[("range", "bytes=10-19"), ("if-range", &etag)]).await;
+    let middle = get(
+        &mut connection,
+        &[("range", "bytes=10-19"), ("if-range", &etag)],
+    )
+    .await;
     assert_eq!(middle.status(), 206);
     assert_eq!(middle.body, old[10..20]);
-    let suffix = get(&mut connection, &[("range", "bytes=-7"), ("if-range", &etag)]).await;
+    let suffix = get(
+        &mut connection,
+        &[("range", "bytes=-7"), ("if-range", &etag)],
+    )
+    .await;
     assert_eq!(suffix.body, old[4993..]);
 
     // The file changes between the two requests: same size, new content, new time.
     let new = version(2, 5000);
     dir.write(&new, 1_700_000_100);
     for validator in [etag.as_str(), modified.as_str()] {
-        let resumed = get(&mut connection, &[("range", "bytes=1000-"), ("if-range", validator)]).await;
-        assert_eq!(resumed.status(), 200, "If-Range: {validator} names the old file");
+        let resumed = get(
+            &mut connection,
+            &[("range", "bytes=1000-"), ("if-range", validator)],
+        )
+        .await;
+        assert_eq!(
+            resumed.status(),
+            200,
+            "If-Range: {validator} names the old file"
+        );
         assert_eq!(resumed.header("content-range"), None);
         assert_eq!(resumed.body, new, "the whole new file, not a stitched one");
     }
@@ -99,7 +125,11 @@ async fn without_a_source_a_changed_file_is_sent_whole() {
     let fresh = get(&mut connection, &[]).await;
     let weak = format!("W/{}", fresh.header("etag").unwrap());
     for validator in [weak.as_str(), "garbage", "\"unterminated"] {
-        let resumed = get(&mut connection, &[("range", "bytes=0-9"), ("if-range", validator)]).await;
+        let resumed = get(
+            &mut connection,
+            &[("range", "bytes=0-9"), ("if-range", validator)],
+        )
+        .await;
         assert_eq!(resumed.status(), 200, "If-Range: {validator}");
         assert_eq!(resumed.body, new);
     }
@@ -121,7 +151,9 @@ async fn with_a_source_the_range_is_kept_or_dropped_before_serve_dir_runs() {
         let file = file.clone();
         async move {
             let modified: SystemTime = std::fs::metadata(&file)?.modified()?;
-            Ok::<_, BoxError>(Current::Exists(Representation::new().last_modified(modified)))
+            Ok::<_, BoxError>(Current::Exists(
+                Representation::new().last_modified(modified),
+            ))
         }
     };
     let addr = serve_service(
@@ -134,13 +166,21 @@ async fn with_a_source_the_range_is_kept_or_dropped_before_serve_dir_runs() {
     let first = get(&mut connection, &[]).await;
     let modified = first.header("last-modified").unwrap().to_owned();
 
-    let resumed = get(&mut connection, &[("range", "bytes=100-199"), ("if-range", &modified)]).await;
+    let resumed = get(
+        &mut connection,
+        &[("range", "bytes=100-199"), ("if-range", &modified)],
+    )
+    .await;
     assert_eq!(resumed.status(), 206);
     assert_eq!(resumed.body, old[100..200]);
 
     let new = version(4, 3000);
     dir.write(&new, 1_700_000_100);
-    let resumed = get(&mut connection, &[("range", "bytes=100-199"), ("if-range", &modified)]).await;
+    let resumed = get(
+        &mut connection,
+        &[("range", "bytes=100-199"), ("if-range", &modified)],
+    )
+    .await;
     assert_eq!(resumed.status(), 200);
     assert_eq!(resumed.body, new);
 }

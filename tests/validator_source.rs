@@ -51,7 +51,9 @@ async fn send(
     if !body.is_empty() {
         request = request.header(http::header::CONTENT_TYPE, "application/json");
     }
-    let request = request.body(Full::new(Bytes::copy_from_slice(body.as_bytes()))).unwrap();
+    let request = request
+        .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))
+        .unwrap();
     let response = tokio::time::timeout(WAIT, client.request(request))
         .await
         .expect("answer in time")
@@ -94,25 +96,69 @@ async fn handlers_do_not_run_for_304_and_412() {
         assert_eq!(revalidated.headers[ETAG], tag.as_str());
         assert_eq!(revalidated.headers[CACHE_CONTROL], "no-cache");
     }
-    assert_eq!(store.gets.load(Ordering::SeqCst), 1, "GET handler ran for a 304");
+    assert_eq!(
+        store.gets.load(Ordering::SeqCst),
+        1,
+        "GET handler ran for a 304"
+    );
 
     let writes = store.writes.load(Ordering::SeqCst);
-    let stale = send(&client, Method::PUT, &url, &[(&IF_MATCH, "\"v999\"")], r#"{"x":1}"#).await;
+    let stale = send(
+        &client,
+        Method::PUT,
+        &url,
+        &[(&IF_MATCH, "\"v999\"")],
+        r#"{"x":1}"#,
+    )
+    .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(stale.headers[ETAG], tag.as_str(), "the 412 tells the current tag");
-    let stale = send(&client, Method::DELETE, &url, &[(&IF_MATCH, "\"v999\"")], "").await;
+    assert_eq!(
+        stale.headers[ETAG],
+        tag.as_str(),
+        "the 412 tells the current tag"
+    );
+    let stale = send(
+        &client,
+        Method::DELETE,
+        &url,
+        &[(&IF_MATCH, "\"v999\"")],
+        "",
+    )
+    .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    let missing = send(&client, Method::DELETE, &format!("{items}/nope"), &[(&IF_MATCH, "*")], "").await;
+    let missing = send(
+        &client,
+        Method::DELETE,
+        &format!("{items}/nope"),
+        &[(&IF_MATCH, "*")],
+        "",
+    )
+    .await;
     assert_eq!(missing.status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(store.writes.load(Ordering::SeqCst), writes, "a write handler ran for a 412");
+    assert_eq!(
+        store.writes.load(Ordering::SeqCst),
+        writes,
+        "a write handler ran for a 412"
+    );
     assert_eq!(store.get("1").unwrap().value["name"], "one");
 
     // A matching If-Match goes through, and the handler runs once.
-    let updated = send(&client, Method::PUT, &url, &[(&IF_MATCH, &tag)], r#"{"name":"two"}"#).await;
+    let updated = send(
+        &client,
+        Method::PUT,
+        &url,
+        &[(&IF_MATCH, &tag)],
+        r#"{"name":"two"}"#,
+    )
+    .await;
     assert_eq!(updated.status, StatusCode::OK);
     assert_eq!(store.writes.load(Ordering::SeqCst), writes + 1);
     let old = send(&client, Method::GET, &url, &[(&IF_NONE_MATCH, &tag)], "").await;
-    assert_eq!(old.status, StatusCode::OK, "the old tag no longer revalidates");
+    assert_eq!(
+        old.status,
+        StatusCode::OK,
+        "the old tag no longer revalidates"
+    );
     assert_eq!(old.body, r#"{"name":"two"}"#.as_bytes());
 }
 
@@ -156,11 +202,29 @@ async fn if_none_match_star_creates_once() {
     let (store, items) = store_server().await;
     let client = client();
     let url = format!("{items}/only-once");
-    let first = send(&client, Method::PUT, &url, &[(&IF_NONE_MATCH, "*")], r#"{"n":1}"#).await;
+    let first = send(
+        &client,
+        Method::PUT,
+        &url,
+        &[(&IF_NONE_MATCH, "*")],
+        r#"{"n":1}"#,
+    )
+    .await;
     assert_eq!(first.status, StatusCode::CREATED);
     for attempt in 0..3 {
-        let again = send(&client, Method::PUT, &url, &[(&IF_NONE_MATCH, "*")], r#"{"n":2}"#).await;
-        assert_eq!(again.status, StatusCode::PRECONDITION_FAILED, "attempt {attempt}");
+        let again = send(
+            &client,
+            Method::PUT,
+            &url,
+            &[(&IF_NONE_MATCH, "*")],
+            r#"{"n":2}"#,
+        )
+        .await;
+        assert_eq!(
+            again.status,
+            StatusCode::PRECONDITION_FAILED,
+            "attempt {attempt}"
+        );
     }
     assert_eq!(store.get("only-once").unwrap().value["n"], 1);
 }
@@ -181,7 +245,14 @@ async fn a_failing_source_refuses_conditional_writes_and_keeps_reads_working() {
     }))
     .await;
     let client = client();
-    let created = send(&client, Method::PUT, &format!("http://{healthy}/items/kept"), &[], r#"{"k":1}"#).await;
+    let created = send(
+        &client,
+        Method::PUT,
+        &format!("http://{healthy}/items/kept"),
+        &[],
+        r#"{"k":1}"#,
+    )
+    .await;
     let tag = created.headers[ETAG].to_str().unwrap().to_owned();
 
     for addr in [failing, slow] {
@@ -190,10 +261,25 @@ async fn a_failing_source_refuses_conditional_writes_and_keeps_reads_working() {
         let refused = send(&client, Method::DELETE, &url, &[(&IF_MATCH, &tag)], "").await;
         assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(String::from_utf8_lossy(&refused.body).contains("not performed"));
-        let refused = send(&client, Method::PUT, &url, &[(&IF_MATCH, &tag)], r#"{"k":2}"#).await;
+        let refused = send(
+            &client,
+            Method::PUT,
+            &url,
+            &[(&IF_MATCH, &tag)],
+            r#"{"k":2}"#,
+        )
+        .await;
         assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(store.writes.load(Ordering::SeqCst), writes, "a handler ran unchecked");
-        assert_eq!(store.get("kept").unwrap().value["k"], 1, "the item is still there");
+        assert_eq!(
+            store.writes.load(Ordering::SeqCst),
+            writes,
+            "a handler ran unchecked"
+        );
+        assert_eq!(
+            store.get("kept").unwrap().value["k"],
+            1,
+            "the item is still there"
+        );
 
         // Reads fall back to judging the handler's response.
         let read = send(&client, Method::GET, &url, &[(&IF_NONE_MATCH, &tag)], "").await;
@@ -226,7 +312,8 @@ async fn a_304_from_the_source_updates_a_cache_like_one_from_the_handler() {
                 runs.hit();
                 let tag = tag.to_header_value();
                 async move {
-                    let modified = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(MODIFIED));
+                    let modified =
+                        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(MODIFIED));
                     let mut headers = HeaderMap::new();
                     for (name, value) in page_headers() {
                         headers.insert(name, value.parse().unwrap());
@@ -256,12 +343,26 @@ async fn a_304_from_the_source_updates_a_cache_like_one_from_the_handler() {
     let validator = tag.to_string();
     let mut answers = Vec::new();
     for addr in [core, sourced] {
-        let answer = send(&client, Method::GET, &format!("http://{addr}/page"), &[(&IF_NONE_MATCH, &validator)], "").await;
+        let answer = send(
+            &client,
+            Method::GET,
+            &format!("http://{addr}/page"),
+            &[(&IF_NONE_MATCH, &validator)],
+            "",
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::NOT_MODIFIED);
         answers.push(answer.headers);
     }
     assert_eq!(runs.get(), 0, "the sourced handler ran for a 304");
-    for name in [ETAG, LAST_MODIFIED, CACHE_CONTROL, EXPIRES, VARY, CONTENT_LOCATION] {
+    for name in [
+        ETAG,
+        LAST_MODIFIED,
+        CACHE_CONTROL,
+        EXPIRES,
+        VARY,
+        CONTENT_LOCATION,
+    ] {
         assert_eq!(answers[0].get(&name), answers[1].get(&name), "{name}");
         assert!(answers[0].contains_key(&name), "{name} missing");
     }
@@ -273,12 +374,14 @@ async fn proceeding_responses_get_the_sources_validators_without_hashing() {
     let source_tag = tag.clone();
     let app = Router::new()
         .route("/", get(|| async { "no tag from the handler" }))
-        .layer(ConditionalLayer::new().validator_source(move |_: &http::request::Parts| {
-            let representation = Representation::new()
-                .etag(source_tag.clone())
-                .header(CACHE_CONTROL, "no-cache".parse().unwrap());
-            async move { Ok::<_, BoxError>(Current::Exists(representation)) }
-        }));
+        .layer(
+            ConditionalLayer::new().validator_source(move |_: &http::request::Parts| {
+                let representation = Representation::new()
+                    .etag(source_tag.clone())
+                    .header(CACHE_CONTROL, "no-cache".parse().unwrap());
+                async move { Ok::<_, BoxError>(Current::Exists(representation)) }
+            }),
+        );
     let addr = serve(app).await;
     let client = client();
     let answer = send(&client, Method::GET, &format!("http://{addr}/"), &[], "").await;
@@ -299,10 +402,24 @@ async fn unknown_resources_fall_back_to_the_handler() {
         .layer(ConditionalLayer::new().validator_source(store_source(store)));
     let addr = serve(app).await;
     let client = client();
-    let answer = send(&client, Method::GET, &format!("http://{addr}/about"), &[], "").await;
+    let answer = send(
+        &client,
+        Method::GET,
+        &format!("http://{addr}/about"),
+        &[],
+        "",
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK);
     let tag = answer.headers[ETAG].to_str().unwrap().to_owned();
     assert_ne!(tag, version_tag(0).to_string());
-    let answer = send(&client, Method::GET, &format!("http://{addr}/about"), &[(&IF_NONE_MATCH, &tag)], "").await;
+    let answer = send(
+        &client,
+        Method::GET,
+        &format!("http://{addr}/about"),
+        &[(&IF_NONE_MATCH, &tag)],
+        "",
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::NOT_MODIFIED);
 }
