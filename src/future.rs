@@ -15,6 +15,7 @@ use pin_project_lite::pin_project;
 use tower::Service;
 
 use crate::body::ConditionalBody;
+use crate::decision::{Decision, PassReason, TagOrigin};
 use crate::layer::{Config, ResponseInfo};
 use crate::precondition::{Outcome, Validators, evaluate, if_range_allows_range};
 use crate::range::single_byte_range;
@@ -115,7 +116,14 @@ where
                 StateProj::Inner { future, request } => {
                     let response = ready!(future.poll(cx))?;
                     let next = match request.take() {
-                        None => Next::Respond(response.map(ConditionalBody::pass_through)),
+                        None => {
+                            let (mut head, body) = response.into_parts();
+                            Decision::passed(PassReason::Method).record(&mut head);
+                            Next::Respond(Response::from_parts(
+                                head,
+                                ConditionalBody::pass_through(body),
+                            ))
+                        }
                         Some(request) => start(response, request, this.config),
                     };
                     match next {
@@ -181,6 +189,7 @@ fn judge_before_handler<ReqBody, B: Body>(
             if let Some(representation) = &representation {
                 representation.fill_in(&mut head.headers);
             }
+            answered_by_source(Outcome::NotModified, &mut head);
             BeforeHandler::Answer(Response::from_parts(head, ConditionalBody::omitted()))
         }
         Outcome::PreconditionFailed => {
@@ -188,6 +197,7 @@ fn judge_before_handler<ReqBody, B: Body>(
             if let Some(validators) = validators {
                 Representation::from(validators.clone()).fill_in(&mut head.headers);
             }
+            answered_by_source(Outcome::PreconditionFailed, &mut head);
             BeforeHandler::Answer(Response::from_parts(head, ConditionalBody::empty()))
         }
         Outcome::Proceed => {
@@ -207,6 +217,15 @@ fn judge_before_handler<ReqBody, B: Body>(
     }
 }
 
+fn answered_by_source(outcome: Outcome, head: &mut response::Parts) {
+    Decision {
+        outcome,
+        handler_ran: false,
+        ..Decision::new(TagOrigin::Source)
+    }
+    .record(head);
+}
+
 fn empty_head(status: StatusCode) -> response::Parts {
     let mut head = Response::new(()).into_parts().0;
     head.status = status;
@@ -224,6 +243,11 @@ fn source_unavailable<B: Body>() -> Response<ConditionalBody<B>> {
     );
     head.headers
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Decision {
+        handler_ran: false,
+        ..Decision::passed(PassReason::SourceFailed)
+    }
+    .record(&mut head);
     let body = ConditionalBody::complete(
         VecDeque::from([Bytes::from_static(MESSAGE.as_bytes())]),
         None,
@@ -241,30 +265,57 @@ enum Next<B: Body> {
 /// Decides what to do with the inner service's response to a GET or HEAD.
 fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config) -> Next<B> {
     let (mut head, body) = response.into_parts();
+    let mut origin = if head.headers.contains_key(ETAG) {
+        TagOrigin::Handler
+    } else {
+        TagOrigin::None
+    };
     if head.status.is_success()
         && let Some(representation) = &request.representation
     {
         representation.fill_in(&mut head.headers);
+        if origin == TagOrigin::None && head.headers.contains_key(ETAG) {
+            origin = TagOrigin::Source;
+        }
     }
 
     // RFC 9110 §13.2.1: preconditions apply where the response would be 2xx.
-    if !head.status.is_success() || is_streaming(&head.headers) || skipped(config, &request, &head)
-    {
-        return Next::Respond(finish_head(
-            head,
-            ConditionalBody::pass_through(body),
-            &request,
-        ));
+    let untouched = if !head.status.is_success() {
+        Some(PassReason::Status)
+    } else if is_streaming(&head.headers) {
+        Some(PassReason::Streaming)
+    } else if skipped(config, &request, &head) {
+        Some(PassReason::Skipped)
+    } else {
+        None
+    };
+    if let Some(reason) = untouched {
+        let body = ConditionalBody::pass_through(body);
+        return Next::Respond(finish_head(head, body, &request, Decision::passed(reason)));
     }
 
-    let generate = request.has_get_body()
-        && head.status == StatusCode::OK
-        && !head.headers.contains_key(ETAG)
-        && !head.headers.contains_key(CONTENT_RANGE)
-        && !has_no_store(&head.headers)
-        && body.size_hint().lower() <= config.buffer_limit as u64;
-    if !generate {
-        return Next::Respond(respond(head, ConditionalBody::pass_through(body), &request));
+    let no_generation = if origin != TagOrigin::None {
+        Some(None)
+    } else if !request.has_get_body() {
+        Some(Some(PassReason::Head))
+    } else if head.status != StatusCode::OK {
+        Some(Some(PassReason::Status))
+    } else if head.headers.contains_key(CONTENT_RANGE) {
+        Some(Some(PassReason::PartialContent))
+    } else if has_no_store(&head.headers) {
+        Some(Some(PassReason::NoStore))
+    } else if body.size_hint().lower() > config.buffer_limit as u64 {
+        Some(Some(PassReason::OverLimit))
+    } else {
+        None
+    };
+    if let Some(passed) = no_generation {
+        let decision = Decision {
+            passed,
+            ..Decision::new(origin)
+        };
+        let body = ConditionalBody::pass_through(body);
+        return Next::Respond(respond(head, body, &request, decision));
     }
 
     // When only dates are compared, the handler's Last-Modified decides and the body need not
@@ -275,7 +326,9 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
     {
         let outcome = outcome(&head, &request);
         if outcome != Outcome::Proceed {
-            return Next::Respond(apply(outcome, head, ConditionalBody::omitted(), &request));
+            let decision = Decision::new(TagOrigin::None);
+            let body = ConditionalBody::omitted();
+            return Next::Respond(apply(outcome, head, body, &request, decision));
         }
     }
 
@@ -360,11 +413,21 @@ impl<B: Body> Buffering<B> {
                 if trailers.is_none() {
                     head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
                 }
-                respond(head, ConditionalBody::complete(chunks, trailers), &request)
+                let body = ConditionalBody::complete(chunks, trailers);
+                respond(head, body, &request, Decision::new(TagOrigin::Generated))
             }
-            BodyEnd::OverLimit => respond(head, ConditionalBody::resume(chunks, body), &request),
+            BodyEnd::OverLimit => {
+                let body = ConditionalBody::resume(chunks, body);
+                respond(
+                    head,
+                    body,
+                    &request,
+                    Decision::passed(PassReason::OverLimit),
+                )
+            }
             // The client must see the failure, not a shorter 200: no tag, no 304.
             BodyEnd::Failed(error) => {
+                Decision::passed(PassReason::BodyError).record(&mut head);
                 Response::from_parts(head, ConditionalBody::failed(chunks, error))
             }
         }
@@ -377,9 +440,10 @@ fn respond<B: Body>(
     head: response::Parts,
     body: ConditionalBody<B>,
     request: &RequestFacts,
+    decision: Decision,
 ) -> Response<ConditionalBody<B>> {
     let outcome = outcome(&head, request);
-    apply(outcome, head, body, request)
+    apply(outcome, head, body, request, decision)
 }
 
 fn outcome(head: &response::Parts, request: &RequestFacts) -> Outcome {
@@ -399,24 +463,40 @@ fn apply<B: Body>(
     mut head: response::Parts,
     body: ConditionalBody<B>,
     request: &RequestFacts,
+    mut decision: Decision,
 ) -> Response<ConditionalBody<B>> {
+    decision.outcome = outcome;
     match outcome {
         Outcome::Proceed => match &request.deferred_range {
             Some(range) if head.status == StatusCode::OK => {
                 let (head, body) = serve_range(head, body, range, &request.conditions);
-                finish_head(head, body, request)
+                finish_head(head, body, request, decision)
             }
-            _ => finish_head(head, body, request),
+            _ => finish_head(head, body, request, decision),
         },
         Outcome::NotModified => {
+            // A HEAD saves nothing: it would not have had a body anyway.
+            decision.saved_bytes = if request.method == Method::HEAD {
+                Some(0)
+            } else {
+                content_length(&head.headers).or(body.size_hint().exact())
+            };
             into_not_modified(&mut head);
+            decision.record(&mut head);
             Response::from_parts(head, ConditionalBody::omitted())
         }
         Outcome::PreconditionFailed => {
             into_precondition_failed(&mut head);
+            decision.record(&mut head);
             Response::from_parts(head, ConditionalBody::empty())
         }
     }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse().ok())
 }
 
 /// A HEAD forwarded as GET gets GET's head without GET's body; `Content-Length` says how long
@@ -425,7 +505,9 @@ fn finish_head<B: Body>(
     mut head: response::Parts,
     body: ConditionalBody<B>,
     request: &RequestFacts,
+    decision: Decision,
 ) -> Response<ConditionalBody<B>> {
+    decision.record(&mut head);
     if !request.head_as_get {
         return Response::from_parts(head, body);
     }
@@ -449,11 +531,7 @@ fn serve_range<B: Body>(
     if !if_range_allows_range(conditions, &Validators::from_headers(&head.headers)) {
         return (head, body);
     }
-    let total = head
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
-        .or(body.size_hint().exact());
+    let total = content_length(&head.headers).or(body.size_hint().exact());
     let Some((first, last)) = total.and_then(|total| single_byte_range(range, total)) else {
         return (head, body);
     };

@@ -120,6 +120,7 @@
 )]
 
 mod body;
+mod decision;
 mod etag;
 mod future;
 mod handler;
@@ -132,6 +133,7 @@ mod service;
 pub mod source;
 
 pub use body::ConditionalBody;
+pub use decision::{Decision, PassReason, TagOrigin};
 pub use etag::{EntityTag, InvalidEntityTag};
 pub use future::ResponseFuture;
 pub use handler::{Preconditions, not_modified, precondition_failed};

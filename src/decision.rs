@@ -1,0 +1,114 @@
+//! What the layer did with a response, told to outer layers (a response extension) and to
+//! `tracing` subscribers (with the `tracing` feature).
+
+use http::response;
+
+use crate::Outcome;
+
+/// Response extension set by [`Conditional`](crate::Conditional) on every response it makes or
+/// passes on: what it did and why.
+///
+/// ```
+/// # use tower_conditional::{Decision, Outcome};
+/// # fn log(response: &http::Response<()>) {
+/// if let Some(decision) = response.extensions().get::<Decision>() {
+///     if decision.outcome == Outcome::NotModified {
+///         println!("304 saved {:?} bytes", decision.saved_bytes);
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decision {
+    /// What the preconditions said: `Proceed` also for responses they did not apply to.
+    pub outcome: Outcome,
+    /// Where the response's entity tag came from.
+    pub etag: TagOrigin,
+    /// Why the response was passed on without a generated tag or a precondition check, if it
+    /// was.
+    pub passed: Option<PassReason>,
+    /// Whether the inner service ran (`false` when a validator source's answer sufficed).
+    pub handler_ran: bool,
+    /// For a 304: the body bytes not sent, when known (the buffered length or the
+    /// representation's `Content-Length`).
+    pub saved_bytes: Option<u64>,
+}
+
+/// Where a response's entity tag came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TagOrigin {
+    /// The layer hashed the body.
+    Generated,
+    /// The inner service set it.
+    Handler,
+    /// The validator source reported it.
+    Source,
+    /// The response has none.
+    None,
+}
+
+/// Why the layer passed a response on as it was (no generated tag, or no precondition check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PassReason {
+    /// Not GET or HEAD: the handler has run, so its answer stands.
+    Method,
+    /// Not 2xx (preconditions do not apply), or 2xx but not 200 (no tag generated).
+    Status,
+    /// `text/event-stream` or gRPC.
+    Streaming,
+    /// The `skip_when` predicate said so.
+    Skipped,
+    /// `Cache-Control: no-store`: no tag worth computing.
+    NoStore,
+    /// A partial (`Content-Range`) response.
+    PartialContent,
+    /// The body is larger than the buffer limit.
+    OverLimit,
+    /// The body failed while being read; the client sees the error.
+    BodyError,
+    /// A HEAD not forwarded as GET: its empty body is not hashed.
+    Head,
+    /// The validator source failed on a conditional write: answered 503.
+    SourceFailed,
+}
+
+impl Decision {
+    pub(crate) fn new(etag: TagOrigin) -> Self {
+        Self {
+            outcome: Outcome::Proceed,
+            etag,
+            passed: None,
+            handler_ran: true,
+            saved_bytes: None,
+        }
+    }
+
+    pub(crate) fn passed(reason: PassReason) -> Self {
+        Self {
+            passed: Some(reason),
+            ..Self::new(TagOrigin::None)
+        }
+    }
+
+    /// Attaches the decision to the response and reports it to `tracing`.
+    pub(crate) fn record(mut self, head: &mut response::Parts) {
+        if self.etag == TagOrigin::None && head.headers.contains_key(http::header::ETAG) {
+            self.etag = TagOrigin::Handler;
+        }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            target: "tower_conditional",
+            status = head.status.as_u16(),
+            outcome = ?self.outcome,
+            etag = ?self.etag,
+            passed = ?self.passed,
+            handler_ran = self.handler_ran,
+            saved_bytes = self.saved_bytes,
+            "conditional request decided"
+        );
+        head.extensions.insert(self);
+    }
+}

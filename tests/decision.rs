@@ -1,0 +1,171 @@
+//! The `Decision` response extension and the `tracing` events: what the layer did, and why.
+
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use common::{Scripted, body_bytes};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use http::{Method, Request, Response, StatusCode};
+use tower::ServiceExt;
+use tower_conditional::{
+    BoxError, ConditionalLayer, Current, Decision, EntityTag, Outcome, PassReason, Representation,
+    TagOrigin,
+};
+
+const PAGE: &str = "a page of some length";
+
+fn app(layer: ConditionalLayer) -> Router {
+    Router::new()
+        .route("/", get(|| async { PAGE }).post(|| async { "posted" }))
+        .route("/own", get(|| async { ([(ETAG, "\"own\"")], "own") }))
+        .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+        .route(
+            "/private",
+            get(|| async { ([(CACHE_CONTROL, "no-store")], "p") }),
+        )
+        .route(
+            "/events",
+            get(|| async { ([(CONTENT_TYPE, "text/event-stream")], "data: x\n\n") }),
+        )
+        .route(
+            "/big",
+            get(|| async { Body::new(Scripted::chunks(vec![vec![0u8; 600]; 4])) }),
+        )
+        .route("/skip", get(|| async { "skipped" }))
+        .layer(layer)
+}
+
+async fn decision(
+    app: &Router,
+    method: Method,
+    path: &str,
+    inm: Option<&str>,
+) -> (Response<Body>, Decision) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(tag) = inm {
+        request = request.header(IF_NONE_MATCH, tag);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let decision = *response
+        .extensions()
+        .get::<Decision>()
+        .expect("every response carries a Decision");
+    (response, decision)
+}
+
+#[tokio::test]
+async fn every_response_says_what_the_layer_did() {
+    let app = app(ConditionalLayer::new()
+        .buffer_limit(2000)
+        .skip_when(|info| info.uri().path() == "/skip"));
+    let (response, first) = decision(&app, Method::GET, "/", None).await;
+    assert_eq!(first.outcome, Outcome::Proceed);
+    assert_eq!(first.etag, TagOrigin::Generated);
+    assert_eq!(first.passed, None);
+    assert!(first.handler_ran);
+    let tag = response.headers()[ETAG].to_str().unwrap().to_owned();
+
+    let (_, revalidated) = decision(&app, Method::GET, "/", Some(&tag)).await;
+    assert_eq!(revalidated.outcome, Outcome::NotModified);
+    assert_eq!(revalidated.saved_bytes, Some(PAGE.len() as u64));
+    let (_, head) = decision(&app, Method::HEAD, "/", Some(&tag)).await;
+    assert_eq!(head.outcome, Outcome::NotModified);
+    assert_eq!(head.saved_bytes, Some(0));
+
+    let (_, own) = decision(&app, Method::GET, "/own", Some("\"own\"")).await;
+    assert_eq!(
+        (own.outcome, own.etag),
+        (Outcome::NotModified, TagOrigin::Handler)
+    );
+
+    let cases = [
+        (Method::POST, "/", PassReason::Method),
+        (Method::GET, "/missing", PassReason::Status),
+        (Method::GET, "/private", PassReason::NoStore),
+        (Method::GET, "/events", PassReason::Streaming),
+        (Method::GET, "/big", PassReason::OverLimit),
+        (Method::GET, "/skip", PassReason::Skipped),
+    ];
+    for (method, path, reason) in cases {
+        let (response, decision) = decision(&app, method.clone(), path, None).await;
+        assert_eq!(decision.passed, Some(reason), "{method} {path}");
+        assert_eq!(decision.outcome, Outcome::Proceed, "{method} {path}");
+        assert!(!response.headers().contains_key(ETAG), "{method} {path}");
+        body_bytes(response.into_body()).await;
+    }
+}
+
+#[tokio::test]
+async fn answers_from_the_source_say_the_handler_did_not_run() {
+    let app = app(
+        ConditionalLayer::new().validator_source(|_: &http::request::Parts| async {
+            let tag = EntityTag::strong("v1")?;
+            Ok::<_, BoxError>(Current::Exists(Representation::new().etag(tag)))
+        }),
+    );
+    let (_, early) = decision(&app, Method::GET, "/", Some("\"v1\"")).await;
+    assert_eq!(early.outcome, Outcome::NotModified);
+    assert_eq!(early.etag, TagOrigin::Source);
+    assert!(!early.handler_ran);
+    let (_, late) = decision(&app, Method::GET, "/", None).await;
+    assert_eq!(
+        (late.outcome, late.etag),
+        (Outcome::Proceed, TagOrigin::Source)
+    );
+    assert!(late.handler_ran);
+}
+
+/// With the `tracing` feature, each decision is an event.
+#[cfg(feature = "tracing")]
+#[tokio::test]
+async fn each_decision_is_a_tracing_event() {
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = app(ConditionalLayer::new());
+    let (response, _) = decision(&app, Method::GET, "/", None).await;
+    let tag = response.headers()[ETAG].to_str().unwrap().to_owned();
+    decision(&app, Method::GET, "/", Some(&tag)).await;
+    decision(&app, Method::POST, "/", None).await;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let events: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("conditional request decided"))
+        .collect();
+    assert_eq!(events.len(), 3, "{log}");
+    assert!(
+        events[0].contains("etag=Generated") && events[0].contains("outcome=Proceed"),
+        "{}",
+        events[0]
+    );
+    assert!(
+        events[1].contains("outcome=NotModified") && events[1].contains("status=304"),
+        "{}",
+        events[1]
+    );
+    assert!(events[2].contains("passed=Some(Method)"), "{}", events[2]);
+}
