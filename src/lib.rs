@@ -103,6 +103,7 @@
 )]
 
 mod body;
+mod builder;
 mod etag;
 mod future;
 mod hash;
@@ -112,6 +113,7 @@ mod response;
 mod service;
 
 pub use body::ConditionalBody;
+pub use builder::ServiceBuilderExt;
 pub use etag::{EntityTag, InvalidEntityTag};
 pub use future::ResponseFuture;
 pub use hash::TagHash;
