@@ -89,6 +89,14 @@
 //! `ServiceBuilder::new().layer(ConditionalLayer::new()).service(app)` around the whole app;
 //! both behave the same. It also wraps a bare hyper service through
 //! `hyper_util::service::TowerToHyperService`, as it is a plain [`tower::Layer`].
+//!
+//! The tag describes the bytes that are sent, so the layer goes outside layers that change the
+//! body: with tower-http's `CompressionLayer`,
+//! `ServiceBuilder::new().layer(ConditionalLayer::new()).layer(CompressionLayer::new())`, which
+//! gives gzip and identity responses different strong tags. In the other order compression keeps
+//! one strong tag on both encodings and marks 304s `Content-Encoding: gzip`; the README's
+//! placement guide shows the configuration that works there (weak tags), and the ones for
+//! `ServeDir` and tonic. [`ServiceBuilderExt`] adds the layer by name.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

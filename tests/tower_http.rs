@@ -11,7 +11,7 @@ use axum::routing::get;
 use common::{RawConnection, RawResponse, serve_service};
 use http::{Extensions, HeaderMap, HeaderValue, StatusCode, Version, header};
 use tower::ServiceBuilder;
-use tower_conditional::{ConditionalLayer, EntityTag, TagHash};
+use tower_conditional::{ConditionalLayer, EntityTag, ServiceBuilderExt, TagHash};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::services::ServeDir;
@@ -46,7 +46,7 @@ async fn serve_dir_keeps_its_own_validators_and_they_revalidate_to_304() {
     let plain = serve_service(ServeDir::new(&dir.0)).await;
     let layered = serve_service(
         ServiceBuilder::new()
-            .layer(ConditionalLayer::new())
+            .conditional()
             .service(ServeDir::new(&dir.0)),
     )
     .await;
