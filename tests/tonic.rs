@@ -2,6 +2,7 @@
 //! client (and a raw HTTP/2 client, to see the trailers) over 127.0.0.1. gRPC calls are POSTs of
 //! `application/grpc`, so they must pass through exactly as they would without the layer.
 
+mod common;
 #[path = "../examples/grpc/echo.rs"]
 mod echo;
 
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::Code;
+use tonic::service::Routes;
 use tonic::transport::{Endpoint, Server};
 use tower::ServiceBuilder;
 use tower_conditional::ConditionalLayer;
@@ -177,4 +179,38 @@ async fn the_wire_is_the_same_with_and_without_the_layer() {
         raw_unary(without, "hello").await,
         "the layer changed a gRPC response"
     );
+}
+
+#[tokio::test]
+async fn one_layer_stack_serves_rest_routes_and_grpc_side_by_side() {
+    let rest = axum::Router::new().route("/page", axum::routing::get(|| async { "rest page" }));
+    let routes = Routes::from(rest).add_service(EchoServer::new());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::builder()
+        .accept_http1(true)
+        .layer(ConditionalLayer::new())
+        .add_routes(routes);
+    tokio::spawn(server.serve_with_incoming(TcpListenerStream::new(listener)));
+
+    // The REST route is tagged and revalidates to 304 ...
+    let mut connection = common::RawConnection::open(addr).await;
+    let page = connection.send("GET", "/page", &[]).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.body, b"rest page");
+    let etag = page.header("etag").expect("the page is tagged").to_owned();
+    let revalidated = connection
+        .send("GET", "/page", &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(revalidated.status(), 304);
+
+    // ... while gRPC on the same server passes through.
+    let (headers, _, trailers) = raw_unary(addr, "hello").await;
+    assert!(headers.get(header::ETAG).is_none());
+    assert_eq!(trailers["grpc-status"], "0");
+    let reply = timeout(WAIT, client(addr).await.unary(request("hello", 0)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.get_ref().text, "hello");
 }
