@@ -15,7 +15,9 @@
 //! Routes:
 //! - `/`: an HTML page with `Cache-Control: no-cache` (browsers store it and revalidate each use);
 //! - `/dated`: a text page whose handler sets `Last-Modified` (no generated tag);
-//! - `/cached`: a text page with `Cache-Control: public, max-age=1` for a shared cache.
+//! - `/cached`: a text page with `Cache-Control: public, max-age=1` for a shared cache;
+//! - `/compressed`: a text page behind tower-http's `CompressionLayer`, placed inside the
+//!   conditional layer so gzip and identity responses get different strong tags.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -28,6 +30,7 @@ use axum::routing::get;
 use http::header;
 use tokio::net::TcpListener;
 use tower_conditional::ConditionalLayer;
+use tower_http::compression::CompressionLayer;
 
 /// The page Chromium loads; the script looks for this marker in the DOM it dumps.
 const PAGE: &str = r#"<!doctype html>
@@ -39,6 +42,9 @@ const PAGE: &str = r#"<!doctype html>
 
 /// This process's name in the log (`$NAME`).
 static NAME: OnceLock<String> = OnceLock::new();
+
+/// Repeated into a body worth compressing.
+const COMPRESSIBLE: &str = "the same line, gzip or identity\n";
 
 /// A fixed modification date, so `If-Modified-Since` with any later date is a 304.
 const LAST_MODIFIED: &str = "Wed, 21 Oct 2015 07:28:00 GMT";
@@ -68,6 +74,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "shared-cache content\n",
                 )
             }),
+        )
+        .route(
+            "/compressed",
+            // Compression inside the conditional layer: each encoding gets its own strong tag.
+            get(|| async { COMPRESSIBLE.repeat(100) }).layer(CompressionLayer::new()),
         )
         .layer(ConditionalLayer::new())
         // Outside the conditional layer, so the log shows the status the client got.
