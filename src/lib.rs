@@ -106,6 +106,14 @@
 //! `ServiceBuilder::new().layer(ConditionalLayer::new()).service(app)` around the whole app;
 //! both behave the same. It also wraps a bare hyper service through
 //! `hyper_util::service::TowerToHyperService`, as it is a plain [`tower::Layer`].
+//!
+//! The tag describes the bytes that are sent, so the layer goes outside layers that change the
+//! body: with tower-http's `CompressionLayer`,
+//! `ServiceBuilder::new().layer(ConditionalLayer::new()).layer(CompressionLayer::new())`, which
+//! gives gzip and identity responses different strong tags. In the other order compression keeps
+//! one strong tag on both encodings and marks 304s `Content-Encoding: gzip`; the README's
+//! placement guide shows the configuration that works there (weak tags), and the ones for
+//! `ServeDir` and tonic. [`ServiceBuilderExt`] adds the layer by name.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -120,6 +128,7 @@
 )]
 
 mod body;
+mod builder;
 mod decision;
 mod etag;
 mod future;
@@ -133,6 +142,7 @@ mod service;
 pub mod source;
 
 pub use body::ConditionalBody;
+pub use builder::ServiceBuilderExt;
 pub use decision::{Decision, PassReason, TagOrigin};
 pub use etag::{EntityTag, InvalidEntityTag};
 pub use future::ResponseFuture;
