@@ -1,5 +1,7 @@
-//! `cargo bench --bench conditional`: the evaluator, tag hashing by body size, and the layer
-//! through `tower::ServiceExt::oneshot` beside the same service without it.
+//! `cargo bench --bench conditional`: the evaluator, and the layer through
+//! `tower::ServiceExt::oneshot` beside the same service without it: 200 with a generated tag,
+//! 200 with the handler's tag, 304, and a passed-through POST, for single-frame and 16-chunk
+//! bodies. Hash functions by body size are in `benches/hashing.rs`.
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -8,7 +10,8 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use http::header::{ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body::Frame;
+use http_body_util::{BodyExt, Empty, StreamBody};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_conditional::{ConditionalLayer, EntityTag, TagHash, Validators, evaluate};
 
@@ -34,90 +37,113 @@ fn evaluator(c: &mut Criterion) {
     group.finish();
 }
 
-fn hashing(c: &mut Criterion) {
-    let mut group = c.benchmark_group("tag");
-    for size in [1024usize, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024] {
-        let body = Bytes::from(vec![0x5au8; size]);
-        group.throughput(Throughput::Bytes(size as u64));
-        for (name, hash) in [
-            ("collision-resistant", TagHash::CollisionResistant),
-            ("fast", TagHash::Fast),
-        ] {
-            group.bench_with_input(BenchmarkId::new(name, size), &body, |b, body| {
-                b.iter(|| hash.entity_tag(std::slice::from_ref(black_box(body)), false))
-            });
+/// A handler answering 1 KiB in `pieces` chunks, optionally with its own ETag.
+fn handler(
+    pieces: usize,
+    etag: Option<HeaderValue>,
+) -> impl tower::Service<
+    Request<Empty<Bytes>>,
+    Response = Response<
+        StreamBody<
+            futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
+        >,
+    >,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone {
+    let body = Bytes::from(vec![b'x'; 1024]);
+    let chunks: Vec<Bytes> = (0..pieces)
+        .map(|i| body.slice(i * 1024 / pieces..(i + 1) * 1024 / pieces))
+        .collect();
+    service_fn(move |_: Request<Empty<Bytes>>| {
+        let frames: Vec<_> = chunks.iter().cloned().map(|c| Ok(Frame::data(c))).collect();
+        let etag = etag.clone();
+        async move {
+            let mut response = Response::new(StreamBody::new(futures_util::stream::iter(frames)));
+            if let Some(etag) = etag {
+                response.headers_mut().insert(ETAG, etag);
+            }
+            Ok(response)
         }
-    }
-    group.finish();
+    })
 }
 
 fn layer(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let body = Bytes::from(vec![b'x'; 1024]);
-    let handler = {
-        let body = body.clone();
-        service_fn(move |_: Request<Empty<Bytes>>| {
-            let body = body.clone();
-            async move { Ok::<_, Infallible>(Response::new(Full::new(body))) }
-        })
-    };
-    let tagged = ConditionalLayer::new().layer(handler.clone());
+    let body = vec![b'x'; 1024];
     let tag = TagHash::CollisionResistant.entity_tag(&[&body], false);
+    let get = || Request::new(Empty::<Bytes>::new());
+    let revalidate = || {
+        Request::builder()
+            .header(IF_NONE_MATCH, tag.to_header_value())
+            .body(Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let post = || {
+        Request::builder()
+            .method(Method::POST)
+            .body(Empty::<Bytes>::new())
+            .unwrap()
+    };
 
     let mut group = c.benchmark_group("layer-1KiB");
-    group.bench_function("no-layer-200", |b| {
-        b.iter(|| {
-            runtime.block_on(async {
-                let response = handler
-                    .clone()
-                    .oneshot(Request::new(Empty::new()))
-                    .await
-                    .unwrap();
-                response.into_body().collect().await.unwrap()
-            })
-        })
-    });
-    group.bench_function("layer-200", |b| {
-        b.iter(|| {
-            runtime.block_on(async {
-                let response = tagged
-                    .clone()
-                    .oneshot(Request::new(Empty::new()))
-                    .await
-                    .unwrap();
-                assert!(response.headers().contains_key(ETAG));
-                response.into_body().collect().await.unwrap()
-            })
-        })
-    });
-    group.bench_function("layer-304", |b| {
-        b.iter(|| {
-            runtime.block_on(async {
-                let request = Request::builder()
-                    .header(IF_NONE_MATCH, tag.to_header_value())
-                    .body(Empty::new())
-                    .unwrap();
-                let response = tagged.clone().oneshot(request).await.unwrap();
-                assert_eq!(response.status(), 304);
-            })
-        })
-    });
-    group.bench_function("layer-post-passthrough", |b| {
-        b.iter(|| {
-            runtime.block_on(async {
-                let request = Request::builder()
-                    .method(Method::POST)
-                    .body(Empty::new())
-                    .unwrap();
-                let response = tagged.clone().oneshot(request).await.unwrap();
-                response.into_body().collect().await.unwrap()
-            })
-        })
-    });
+    for pieces in [1usize, 16] {
+        let plain = handler(pieces, None);
+        let tagged = ConditionalLayer::new().layer(plain.clone());
+        let own = ConditionalLayer::new().layer(handler(pieces, Some(tag.to_header_value())));
+        let cases: [(&str, &dyn Fn() -> Request<Empty<Bytes>>, u8); 5] = [
+            ("no-layer-200", &get, 0),
+            ("layer-200", &get, 1),
+            ("layer-handler-etag-200", &get, 2),
+            ("layer-304", &revalidate, 1),
+            ("layer-post", &post, 1),
+        ];
+        for (name, request, which) in cases {
+            group.bench_function(BenchmarkId::new(name, format!("{pieces}-chunks")), |b| {
+                b.iter(|| {
+                    runtime.block_on(async {
+                        let bytes = match which {
+                            0 => plain
+                                .clone()
+                                .oneshot(request())
+                                .await
+                                .unwrap()
+                                .into_body()
+                                .collect()
+                                .await
+                                .unwrap()
+                                .to_bytes(),
+                            1 => tagged
+                                .clone()
+                                .oneshot(request())
+                                .await
+                                .unwrap()
+                                .into_body()
+                                .collect()
+                                .await
+                                .unwrap()
+                                .to_bytes(),
+                            _ => own
+                                .clone()
+                                .oneshot(request())
+                                .await
+                                .unwrap()
+                                .into_body()
+                                .collect()
+                                .await
+                                .unwrap()
+                                .to_bytes(),
+                        };
+                        black_box(bytes)
+                    })
+                })
+            });
+        }
+    }
     group.finish();
 }
 
-criterion_group!(benches, evaluator, hashing, layer);
+criterion_group!(benches, evaluator, layer);
 criterion_main!(benches);

@@ -5,8 +5,9 @@ use http::response;
 
 use crate::Outcome;
 
-/// Response extension set by [`Conditional`](crate::Conditional) on every response it makes or
-/// passes on: what it did and why.
+/// Response extension set by [`Conditional`](crate::Conditional), when
+/// [`ConditionalLayer::decisions`](crate::ConditionalLayer::decisions) asks for it, on every
+/// response it makes or passes on: what it did and why.
 ///
 /// ```
 /// # use tower_conditional::{Decision, Outcome};
@@ -93,8 +94,8 @@ impl Decision {
         }
     }
 
-    /// Attaches the decision to the response and reports it to `tracing`.
-    pub(crate) fn record(mut self, head: &mut response::Parts) {
+    /// Reports the decision to `tracing`, and attaches it to the response when `attach`.
+    pub(crate) fn record(mut self, head: &mut response::Parts, attach: bool) {
         if self.etag == TagOrigin::None && head.headers.contains_key(http::header::ETAG) {
             self.etag = TagOrigin::Handler;
         }
@@ -109,6 +110,8 @@ impl Decision {
             saved_bytes = self.saved_bytes,
             "conditional request decided"
         );
-        head.extensions.insert(self);
+        if attach {
+            head.extensions.insert(self);
+        }
     }
 }

@@ -98,7 +98,7 @@ where
                     let Some((mut service, request)) = call.take() else {
                         return Poll::Pending;
                     };
-                    match judge_before_handler(current, request) {
+                    match judge_before_handler(current, request, this.config.decisions) {
                         BeforeHandler::Answer(response) => {
                             this.state.set(State::Done);
                             return Poll::Ready(Ok(response));
@@ -118,7 +118,8 @@ where
                     let next = match request.take() {
                         None => {
                             let (mut head, body) = response.into_parts();
-                            Decision::passed(PassReason::Method).record(&mut head);
+                            Decision::passed(PassReason::Method)
+                                .record(&mut head, this.config.decisions);
                             Next::Respond(Response::from_parts(
                                 head,
                                 ConditionalBody::pass_through(body),
@@ -168,6 +169,7 @@ enum BeforeHandler<ReqBody, B: Body> {
 fn judge_before_handler<ReqBody, B: Body>(
     current: Result<Current, BoxError>,
     mut request: Request<ReqBody>,
+    attach: bool,
 ) -> BeforeHandler<ReqBody, B> {
     let method = request.method();
     let safe = *method == Method::GET || *method == Method::HEAD;
@@ -178,7 +180,7 @@ fn judge_before_handler<ReqBody, B: Body>(
         // A conditional write must not happen unchecked; a read can be judged after the
         // handler instead.
         Err(_) if !safe && has_preconditions(request.headers()) => {
-            return BeforeHandler::Answer(source_unavailable());
+            return BeforeHandler::Answer(source_unavailable(attach));
         }
         Err(_) => return BeforeHandler::Call(request, None),
     };
@@ -189,7 +191,7 @@ fn judge_before_handler<ReqBody, B: Body>(
             if let Some(representation) = &representation {
                 representation.fill_in(&mut head.headers);
             }
-            answered_by_source(Outcome::NotModified, &mut head);
+            answered_by_source(Outcome::NotModified, &mut head, attach);
             BeforeHandler::Answer(Response::from_parts(head, ConditionalBody::omitted()))
         }
         Outcome::PreconditionFailed => {
@@ -197,7 +199,7 @@ fn judge_before_handler<ReqBody, B: Body>(
             if let Some(validators) = validators {
                 Representation::from(validators.clone()).fill_in(&mut head.headers);
             }
-            answered_by_source(Outcome::PreconditionFailed, &mut head);
+            answered_by_source(Outcome::PreconditionFailed, &mut head, attach);
             BeforeHandler::Answer(Response::from_parts(head, ConditionalBody::empty()))
         }
         Outcome::Proceed => {
@@ -217,13 +219,13 @@ fn judge_before_handler<ReqBody, B: Body>(
     }
 }
 
-fn answered_by_source(outcome: Outcome, head: &mut response::Parts) {
+fn answered_by_source(outcome: Outcome, head: &mut response::Parts, attach: bool) {
     Decision {
         outcome,
         handler_ran: false,
         ..Decision::new(TagOrigin::Source)
     }
-    .record(head);
+    .record(head, attach);
 }
 
 fn empty_head(status: StatusCode) -> response::Parts {
@@ -233,7 +235,7 @@ fn empty_head(status: StatusCode) -> response::Parts {
 }
 
 /// The answer to a conditional write whose preconditions could not be checked.
-fn source_unavailable<B: Body>() -> Response<ConditionalBody<B>> {
+fn source_unavailable<B: Body>(attach: bool) -> Response<ConditionalBody<B>> {
     const MESSAGE: &str =
         "The request's preconditions could not be checked, so it was not performed. Retry later.\n";
     let mut head = empty_head(StatusCode::SERVICE_UNAVAILABLE);
@@ -247,7 +249,7 @@ fn source_unavailable<B: Body>() -> Response<ConditionalBody<B>> {
         handler_ran: false,
         ..Decision::passed(PassReason::SourceFailed)
     }
-    .record(&mut head);
+    .record(&mut head, attach);
     let body = ConditionalBody::complete(
         VecDeque::from([Bytes::from_static(MESSAGE.as_bytes())]),
         None,
@@ -271,7 +273,7 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
         TagOrigin::None
     };
     if head.status.is_success()
-        && let Some(representation) = &request.representation
+        && let Some(representation) = request.representation()
     {
         representation.fill_in(&mut head.headers);
         if origin == TagOrigin::None && head.headers.contains_key(ETAG) {
@@ -408,10 +410,15 @@ impl<B: Body> Buffering<B> {
                     .hash
                     .tag_value(chunks.make_contiguous(), config.weak_tags);
                 head.headers.insert(ETAG, tag);
-                // The true length, whatever the handler claimed. With trailers the body must be
-                // chunked on HTTP/1.1, so no length then.
-                if trailers.is_none() {
-                    head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+                // The body's exact size hint gives servers the length. A length the handler
+                // claimed is replaced by the true one (or dropped, with trailers, which need a
+                // chunked body on HTTP/1.1).
+                if head.headers.contains_key(CONTENT_LENGTH) {
+                    if trailers.is_none() {
+                        head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+                    } else {
+                        head.headers.remove(CONTENT_LENGTH);
+                    }
                 }
                 let body = ConditionalBody::complete(chunks, trailers);
                 respond(head, body, &request, Decision::new(TagOrigin::Generated))
@@ -427,7 +434,7 @@ impl<B: Body> Buffering<B> {
             }
             // The client must see the failure, not a shorter 200: no tag, no 304.
             BodyEnd::Failed(error) => {
-                Decision::passed(PassReason::BodyError).record(&mut head);
+                Decision::passed(PassReason::BodyError).record(&mut head, request.decisions);
                 Response::from_parts(head, ConditionalBody::failed(chunks, error))
             }
         }
@@ -467,7 +474,7 @@ fn apply<B: Body>(
 ) -> Response<ConditionalBody<B>> {
     decision.outcome = outcome;
     match outcome {
-        Outcome::Proceed => match &request.deferred_range {
+        Outcome::Proceed => match request.deferred_range() {
             Some(range) if head.status == StatusCode::OK => {
                 let (head, body) = serve_range(head, body, range, &request.conditions);
                 finish_head(head, body, request, decision)
@@ -482,12 +489,12 @@ fn apply<B: Body>(
                 content_length(&head.headers).or(body.size_hint().exact())
             };
             into_not_modified(&mut head);
-            decision.record(&mut head);
+            decision.record(&mut head, request.decisions);
             Response::from_parts(head, ConditionalBody::omitted())
         }
         Outcome::PreconditionFailed => {
             into_precondition_failed(&mut head);
-            decision.record(&mut head);
+            decision.record(&mut head, request.decisions);
             Response::from_parts(head, ConditionalBody::empty())
         }
     }
@@ -507,7 +514,7 @@ fn finish_head<B: Body>(
     request: &RequestFacts,
     decision: Decision,
 ) -> Response<ConditionalBody<B>> {
-    decision.record(&mut head);
+    decision.record(&mut head, request.decisions);
     if !request.head_as_get {
         return Response::from_parts(head, body);
     }
@@ -546,7 +553,7 @@ fn serve_range<B: Body>(
 }
 
 fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> bool {
-    match (&config.skip, &request.uri) {
+    match (&config.skip, request.uri()) {
         (Some(skip), Some(uri)) => (skip.0)(&ResponseInfo {
             method: &request.method,
             uri,

@@ -27,7 +27,9 @@ pub const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ConditionalLayer {
-    config: Config,
+    // Shared with every service the layer makes: `layer` is called per route, and by some
+    // routers per request.
+    config: Arc<Config>,
 }
 
 impl ConditionalLayer {
@@ -42,7 +44,7 @@ impl ConditionalLayer {
     /// untouched and without a generated tag: the chunks read so far first, then the rest as it
     /// streams.
     pub fn buffer_limit(mut self, bytes: usize) -> Self {
-        self.config.buffer_limit = bytes;
+        Arc::make_mut(&mut self.config).buffer_limit = bytes;
         self
     }
 
@@ -51,13 +53,13 @@ impl ConditionalLayer {
     /// A strong tag promises byte-for-byte identity; choose weak tags when the layer sits
     /// inside something that re-encodes the body, such as compression placed outside it.
     pub fn weak_tags(mut self, weak: bool) -> Self {
-        self.config.weak_tags = weak;
+        Arc::make_mut(&mut self.config).weak_tags = weak;
         self
     }
 
     /// The hash function for generated tags (default [`TagHash::CollisionResistant`]).
     pub fn hash(mut self, hash: TagHash) -> Self {
-        self.config.hash = hash;
+        Arc::make_mut(&mut self.config).hash = hash;
         self
     }
 
@@ -71,7 +73,7 @@ impl ConditionalLayer {
     where
         F: Fn(&ResponseInfo<'_>) -> bool + Send + Sync + 'static,
     {
-        self.config.skip = Some(Skip(Arc::new(predicate)));
+        Arc::make_mut(&mut self.config).skip = Some(Skip(Arc::new(predicate)));
         self
     }
 
@@ -83,7 +85,15 @@ impl ConditionalLayer {
     /// The source is consulted for GET and HEAD, and for other methods when they carry
     /// preconditions (`If-Match`, `If-None-Match`, `If-Unmodified-Since`).
     pub fn validator_source<V: ValidatorSource>(mut self, source: V) -> Self {
-        self.config.source = Some(SharedSource(Arc::new(source)));
+        Arc::make_mut(&mut self.config).source = Some(SharedSource(Arc::new(source)));
+        self
+    }
+
+    /// Attach a [`Decision`](crate::Decision) extension to every response, telling outer
+    /// layers (metrics, logging) what the layer did, why, and the bytes a 304 saved (default
+    /// `false`: the extension map costs an allocation per response).
+    pub fn decisions(mut self, enabled: bool) -> Self {
+        Arc::make_mut(&mut self.config).decisions = enabled;
         self
     }
 
@@ -99,7 +109,7 @@ impl ConditionalLayer {
     /// With `false` a HEAD is forwarded as it is and only the handler's own `ETag` and
     /// `Last-Modified` are used; no tag is generated for it.
     pub fn head_as_get(mut self, enabled: bool) -> Self {
-        self.config.head_as_get = enabled;
+        Arc::make_mut(&mut self.config).head_as_get = enabled;
         self
     }
 }
@@ -108,7 +118,7 @@ impl<S> Layer<S> for ConditionalLayer {
     type Service = Conditional<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Conditional::with_config(inner, Arc::new(self.config.clone()))
+        Conditional::with_config(inner, Arc::clone(&self.config))
     }
 }
 
@@ -152,6 +162,7 @@ pub(crate) struct Config {
     pub(crate) skip: Option<Skip>,
     pub(crate) head_as_get: bool,
     pub(crate) source: Option<SharedSource>,
+    pub(crate) decisions: bool,
 }
 
 impl Default for Config {
@@ -163,6 +174,7 @@ impl Default for Config {
             skip: None,
             head_as_get: true,
             source: None,
+            decisions: false,
         }
     }
 }

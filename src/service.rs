@@ -139,13 +139,20 @@ where
     } else {
         None
     };
+    let uri = config.skip.as_ref().map(|_| request.uri().clone());
+    let rare = (uri.is_some() || deferred_range.is_some() || representation.is_some()).then(|| {
+        Box::new(RareFacts {
+            uri,
+            deferred_range,
+            representation,
+        })
+    });
     let facts = RequestFacts {
         conditions,
-        uri: config.skip.as_ref().map(|_| request.uri().clone()),
         method,
         head_as_get,
-        deferred_range,
-        representation,
+        decisions: config.decisions,
+        rare,
     };
     (service.call(request), Some(facts))
 }
@@ -157,10 +164,18 @@ pub(crate) struct RequestFacts {
     pub(crate) method: Method,
     /// The request's precondition fields, and only those.
     pub(crate) conditions: HeaderMap,
-    /// Kept only when a skip predicate wants it.
-    pub(crate) uri: Option<Uri>,
     /// A HEAD forwarded as GET: the response body is GET's and must not reach the client.
     pub(crate) head_as_get: bool,
+    /// Whether responses carry a [`Decision`](crate::Decision) extension.
+    pub(crate) decisions: bool,
+    /// What only some configurations need, boxed so the common response future stays small.
+    pub(crate) rare: Option<Box<RareFacts>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RareFacts {
+    /// Kept only when a skip predicate wants it.
+    pub(crate) uri: Option<Uri>,
     /// The `Range` of a GET with `If-Range`, held back from the inner service.
     pub(crate) deferred_range: Option<HeaderValue>,
     /// The validators and cache headers a source reported, to fill in on the response.
@@ -171,6 +186,18 @@ impl RequestFacts {
     /// Whether the response is a GET response whose body can be hashed.
     pub(crate) fn has_get_body(&self) -> bool {
         self.method == Method::GET || self.head_as_get
+    }
+
+    pub(crate) fn uri(&self) -> Option<&Uri> {
+        self.rare.as_ref()?.uri.as_ref()
+    }
+
+    pub(crate) fn deferred_range(&self) -> Option<&HeaderValue> {
+        self.rare.as_ref()?.deferred_range.as_ref()
+    }
+
+    pub(crate) fn representation(&self) -> Option<&Representation> {
+        self.rare.as_ref()?.representation.as_ref()
     }
 }
 

@@ -62,6 +62,7 @@ async fn decision(
 #[tokio::test]
 async fn every_response_says_what_the_layer_did() {
     let app = app(ConditionalLayer::new()
+        .decisions(true)
         .buffer_limit(2000)
         .skip_when(|info| info.uri().path() == "/skip"));
     let (response, first) = decision(&app, Method::GET, "/", None).await;
@@ -103,12 +104,12 @@ async fn every_response_says_what_the_layer_did() {
 
 #[tokio::test]
 async fn answers_from_the_source_say_the_handler_did_not_run() {
-    let app = app(
-        ConditionalLayer::new().validator_source(|_: &http::request::Parts| async {
+    let app = app(ConditionalLayer::new().decisions(true).validator_source(
+        |_: &http::request::Parts| async {
             let tag = EntityTag::strong("v1")?;
             Ok::<_, BoxError>(Current::Exists(Representation::new().etag(tag)))
-        }),
-    );
+        },
+    ));
     let (_, early) = decision(&app, Method::GET, "/", Some("\"v1\"")).await;
     assert_eq!(early.outcome, Outcome::NotModified);
     assert_eq!(early.etag, TagOrigin::Source);

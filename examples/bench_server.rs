@@ -1,0 +1,109 @@
+//! The server `scripts/bench-http` measures: one axum app on one thread, with or without the
+//! layer, chosen by `MODE`, listening on `ADDR` (default 127.0.0.1:3100).
+//!
+//! | `MODE` | what `GET /` is |
+//! |---|---|
+//! | `plain` | a 1 KiB body, no layer |
+//! | `layer` | the same behind `ConditionalLayer::new()` (tag generated: SHA-256 of the body) |
+//! | `fast` | the same with `TagHash::Fast` |
+//! | `handler-etag` | the layer, and the handler sets its own `ETag` |
+//! | `slow-plain` | a handler doing 50 µs of CPU work, no layer |
+//! | `slow-layer` | that handler behind the layer |
+//! | `slow-source` | that handler behind the layer with a validator source that knows its tag |
+//! | `stream` | `GET /stream`: 16 MiB in 64 KiB chunks behind the layer with a 1 MiB limit |
+
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use bytes::Bytes;
+use http::header::ETAG;
+use tower_conditional::{BoxError, ConditionalLayer, Current, Representation, TagHash};
+
+/// The body every mode serves: 1 KiB of HTML-ish text.
+static BODY: [u8; 1024] = {
+    let mut body = [b'x'; 1024];
+    let mut i = 0;
+    while i < 1024 {
+        body[i] = b"<p>tower-conditional benchmark body</p>\n"[i % 40];
+        i += 1;
+    }
+    body
+};
+
+/// 50 µs of CPU work, standing in for a handler that renders or queries.
+fn work() {
+    let start = Instant::now();
+    let mut x = 0u64;
+    while start.elapsed() < Duration::from_micros(50) {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    }
+}
+
+fn stream_body() -> Body {
+    const CHUNK: usize = 64 * 1024;
+    let chunk = Bytes::from(vec![b's'; CHUNK]);
+    let chunks = (0..256).map(move |_| Ok::<_, Infallible>(chunk.clone()));
+    Body::from_stream(futures_util::stream::iter(chunks))
+}
+
+fn app(mode: &str) -> Result<Router, String> {
+    let tag = TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false);
+    let plain = || Router::new().route("/", get(|| async { Bytes::from_static(&BODY) }));
+    let slow = || {
+        Router::new().route(
+            "/",
+            get(|| async {
+                work();
+                Bytes::from_static(&BODY)
+            }),
+        )
+    };
+    Ok(match mode {
+        "plain" => plain(),
+        "layer" => plain().layer(ConditionalLayer::new()),
+        "fast" => plain().layer(ConditionalLayer::new().hash(TagHash::Fast)),
+        "handler-etag" => {
+            let value = tag.to_header_value();
+            Router::new()
+                .route(
+                    "/",
+                    get(move || {
+                        let value = value.clone();
+                        async move { ([(ETAG, value)], Bytes::from_static(&BODY)) }
+                    }),
+                )
+                .layer(ConditionalLayer::new())
+        }
+        "slow-plain" => slow(),
+        "slow-layer" => slow().layer(ConditionalLayer::new()),
+        "slow-source" => slow().layer(ConditionalLayer::new().validator_source(
+            move |_: &http::request::Parts| {
+                let representation = Representation::new().etag(tag.clone());
+                async move { Ok::<_, BoxError>(Current::Exists(representation)) }
+            },
+        )),
+        "stream" => Router::new()
+            .route("/stream", get(|| async { stream_body() }))
+            .layer(ConditionalLayer::new().buffer_limit(1024 * 1024)),
+        other => return Err(format!("unknown MODE {other:?}")),
+    })
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mode = std::env::var("MODE").unwrap_or_else(|_| "layer".to_owned());
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3100".to_owned());
+    let app = app(&mode)?;
+    // One server thread, as the comparisons with nginx (one worker) and Node assume.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async move {
+            let listener = tokio::net::TcpListener::bind(&addr).await?;
+            println!("bench_server {mode} on http://{}", listener.local_addr()?);
+            axum::serve(listener, app).await?;
+            Ok(())
+        })
+}

@@ -1,0 +1,72 @@
+//! `cargo run --release --example layer_cost -- MODE N`: sends N GET requests through an axum
+//! router in process (no network), for counting instructions per request under
+//! `valgrind --tool=callgrind`, which is repeatable on a noisy machine where timings are not.
+//! MODE: plain | noop-layer | layer | fast | not-modified | plain-etag | handler-etag.
+//! Compare `layer` with `noop-layer` (what any `Router::layer` costs) and `handler-etag` with
+//! `plain-etag` (the same handler without the layer).
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use bytes::Bytes;
+use http::Request;
+use http::header::{ETAG, IF_NONE_MATCH};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use tower_conditional::{ConditionalLayer, TagHash};
+
+static BODY: [u8; 1024] = [b'x'; 1024];
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "layer".to_owned());
+    let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let tag = TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false);
+    let plain = Router::new().route("/", get(|| async { Bytes::from_static(&BODY) }));
+    let value = tag.to_header_value();
+    let etag_route = |value: http::HeaderValue| {
+        Router::new().route(
+            "/",
+            get(move || {
+                let value = value.clone();
+                async move { ([(ETAG, value)], Bytes::from_static(&BODY)) }
+            }),
+        )
+    };
+    let app = match mode.as_str() {
+        "plain" => plain,
+        "noop-layer" => plain.layer(tower::util::MapResponseLayer::new(
+            |response: http::Response<Body>| response,
+        )),
+        "plain-etag" => etag_route(value),
+        "layer" | "not-modified" => plain.layer(ConditionalLayer::new()),
+        "fast" => plain.layer(ConditionalLayer::new().hash(TagHash::Fast)),
+        "handler-etag" => etag_route(value).layer(ConditionalLayer::new()),
+        other => panic!("unknown mode {other}"),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut bytes = 0;
+        for _ in 0..n {
+            let mut request = Request::get("/");
+            if mode == "not-modified" {
+                request = request.header(IF_NONE_MATCH, tag.to_header_value());
+            }
+            let response = app
+                .clone()
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            bytes += response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .len();
+        }
+        std::hint::black_box(bytes);
+    });
+}
