@@ -37,17 +37,17 @@ fn evaluator(c: &mut Criterion) {
     group.finish();
 }
 
+type Frames = futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>;
+type HandlerResponse = Response<StreamBody<Frames>>;
+type MakeRequest<'a> = &'a dyn Fn() -> Request<Empty<Bytes>>;
+
 /// A handler answering 1 KiB in `pieces` chunks, optionally with its own ETag.
 fn handler(
     pieces: usize,
     etag: Option<HeaderValue>,
 ) -> impl tower::Service<
     Request<Empty<Bytes>>,
-    Response = Response<
-        StreamBody<
-            futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
-        >,
-    >,
+    Response = HandlerResponse,
     Error = Infallible,
     Future = impl Send,
 > + Clone {
@@ -93,7 +93,7 @@ fn layer(c: &mut Criterion) {
         let plain = handler(pieces, None);
         let tagged = ConditionalLayer::new().layer(plain.clone());
         let own = ConditionalLayer::new().layer(handler(pieces, Some(tag.to_header_value())));
-        let cases: [(&str, &dyn Fn() -> Request<Empty<Bytes>>, u8); 5] = [
+        let cases: [(&str, MakeRequest, u8); 5] = [
             ("no-layer-200", &get, 0),
             ("layer-200", &get, 1),
             ("layer-handler-etag-200", &get, 2),

@@ -10,7 +10,14 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use sha1::Digest;
 use tower_conditional::TagHash;
 
-const SIZES: [usize; 6] = [1024, 2 * 1024, 4 * 1024, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024];
+const SIZES: [usize; 6] = [
+    1024,
+    2 * 1024,
+    4 * 1024,
+    64 * 1024,
+    1024 * 1024,
+    16 * 1024 * 1024,
+];
 
 fn hashing(c: &mut Criterion) {
     let mut group = c.benchmark_group("hash");
