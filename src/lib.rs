@@ -112,8 +112,37 @@
 //! `ServiceBuilder::new().layer(ConditionalLayer::new()).layer(CompressionLayer::new())`, which
 //! gives gzip and identity responses different strong tags. In the other order compression keeps
 //! one strong tag on both encodings and marks 304s `Content-Encoding: gzip`; the README's
-//! placement guide shows the configuration that works there (weak tags), and the ones for
-//! `ServeDir` and tonic. [`ServiceBuilderExt`] adds the layer by name.
+//! placement guide shows the configuration that works there (weak tags). [`ServiceBuilderExt`]
+//! adds the layer by name.
+//!
+//! In front of tower-http's `ServeDir`, the layer keeps the file's own `ETag` and
+//! `Last-Modified` (no hashing), and adds the `If-Range` handling `ServeDir` lacks. With tonic,
+//! gRPC calls (POSTs of `application/grpc`) pass through untouched, trailers included, so one
+//! stack can serve REST routes and gRPC services side by side.
+//!
+//! # Pitfalls it avoids
+//!
+//! Each is a bug seen in another implementation, and each has a test here.
+//!
+//! - **Tags that depend on chunk boundaries** (salvo, hono): the tag is the hash of the
+//!   concatenated bytes, computed after buffering.
+//! - **304 or 412 after a write happened** (trillium): only GET and HEAD responses are judged
+//!   after the handler; writes are judged before it, with a [`ValidatorSource`], or not at all.
+//! - **Tags taken from the request** (salvo): tags come from the response bytes, the handler,
+//!   or the source, never from request headers.
+//! - **Tags of empty HEAD bodies** (Spring, and axum empties HEAD bodies before an outer
+//!   layer): HEAD is forwarded as GET.
+//! - **Range stitched from two versions** (`ServeDir` ignores `If-Range`): see above.
+//! - **One strong tag for gzip and identity bytes** (`CompressionLayer` in front): place the
+//!   layer outside compression.
+//! - **304s that lose headers or keep the wrong ones**: `Set-Cookie`, `Cache-Control`,
+//!   `Vary`, `ETag` stay; `Content-Encoding`, `Content-Length`, `Transfer-Encoding` go.
+//! - **Buffered event streams** (Rack): `text/event-stream` and gRPC are never buffered, and no
+//!   body is held beyond [`ConditionalLayer::buffer_limit`].
+//! - **`If-Modified-Since` judged beside `If-None-Match`**, weak and strong comparison mixed
+//!   up, `*` and lists mishandled: [`evaluate`] follows RFC 9110 §13.2.2 and is table-tested.
+//! - **Tags that differ between replicas** (mtime- or inode-based): generated tags depend on
+//!   the bytes alone, so replicas behind a shared cache agree.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
