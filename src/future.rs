@@ -6,8 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
 use http::header::{
-    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH,
-    IF_RANGE, LAST_MODIFIED, RANGE,
+    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, RANGE,
 };
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, response};
 use http_body::Body;
@@ -320,20 +319,8 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
         return Next::Respond(respond(head, body, &request, decision));
     }
 
-    // When only dates are compared, the handler's Last-Modified decides and the body need not
-    // be read at all.
-    if head.headers.contains_key(LAST_MODIFIED)
-        && !request.conditions.contains_key(IF_MATCH)
-        && !request.conditions.contains_key(IF_NONE_MATCH)
-    {
-        let outcome = outcome(&head, &request);
-        if outcome != Outcome::Proceed {
-            let decision = Decision::new(TagOrigin::None);
-            let body = ConditionalBody::omitted();
-            return Next::Respond(apply(outcome, head, body, &request, decision));
-        }
-    }
-
+    // The body is read even when only dates are compared: a 304 must carry the ETag the 200
+    // would have (RFC 9110 §15.4.5), and that tag is the hash of the body.
     Next::Buffer(Buffering {
         head,
         body: Box::pin(body),
@@ -432,10 +419,16 @@ impl<B: Body> Buffering<B> {
                     Decision::passed(PassReason::OverLimit),
                 )
             }
-            // The client must see the failure, not a shorter 200: no tag, no 304.
+            // The client must see the failure, not a shorter 200: no tag, no 304. A HEAD
+            // forwarded as GET still gets no body at all.
             BodyEnd::Failed(error) => {
-                Decision::passed(PassReason::BodyError).record(&mut head, request.decisions);
-                Response::from_parts(head, ConditionalBody::failed(chunks, error))
+                let body = ConditionalBody::failed(chunks, error);
+                finish_head(
+                    head,
+                    body,
+                    &request,
+                    Decision::passed(PassReason::BodyError),
+                )
             }
         }
     }
