@@ -5,10 +5,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
-use http::header::{
-    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH,
-    LAST_MODIFIED,
-};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG};
 use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 use http_body::Body;
 use pin_project_lite::pin_project;
@@ -140,18 +137,8 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
         return Next::Respond(respond(head, ConditionalBody::pass_through(body), &request));
     }
 
-    // When only dates are compared, the handler's Last-Modified decides and the body need not
-    // be read at all.
-    if head.headers.contains_key(LAST_MODIFIED)
-        && !request.conditions.contains_key(IF_MATCH)
-        && !request.conditions.contains_key(IF_NONE_MATCH)
-    {
-        let outcome = outcome(&head, &request);
-        if outcome != Outcome::Proceed {
-            return Next::Respond(apply(outcome, head, ConditionalBody::omitted(), &request));
-        }
-    }
-
+    // The body is read even when only dates are compared: a 304 must carry the ETag the 200
+    // would have (RFC 9110 §15.4.5), and that tag is the hash of the body.
     Next::Buffer(Buffering {
         head,
         body: Box::pin(body),
