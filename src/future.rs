@@ -223,9 +223,10 @@ impl<B: Body> Buffering<B> {
                 respond(head, ConditionalBody::complete(chunks, trailers), &request)
             }
             BodyEnd::OverLimit => respond(head, ConditionalBody::resume(chunks, body), &request),
-            // The client must see the failure, not a shorter 200: no tag, no 304.
+            // The client must see the failure, not a shorter 200: no tag, no 304. A HEAD
+            // forwarded as GET still gets no body at all.
             BodyEnd::Failed(error) => {
-                Response::from_parts(head, ConditionalBody::failed(chunks, error))
+                finish_head(head, ConditionalBody::failed(chunks, error), &request)
             }
         }
     }

@@ -60,3 +60,37 @@ async fn a_304_from_if_modified_since_carries_the_generated_etag() {
     assert_eq!(not_modified.headers().get(ETAG), Some(&expected));
     assert_eq!(not_modified.headers()[LAST_MODIFIED], DATE);
 }
+
+/// Found by the `layer` fuzz target: a HEAD forwarded as GET whose GET body failed while being
+/// buffered got GET's chunks and the error as its body. A HEAD response has no body, whatever
+/// happened to GET's.
+#[tokio::test]
+async fn a_head_whose_get_body_fails_has_no_body() {
+    use common::Scripted;
+    use http::Method;
+    use http_body_util::BodyExt;
+
+    let service = ConditionalLayer::new().layer(service_fn(|request: Request<Empty<Bytes>>| {
+        assert_eq!(request.method(), Method::GET);
+        async {
+            Ok::<_, Infallible>(Response::new(
+                Scripted::chunks(["partial"]).with_error("disk on fire"),
+            ))
+        }
+    }));
+    let response = tokio::time::timeout(
+        WAIT,
+        service.oneshot(Request::head("/").body(Empty::new()).unwrap()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!response.headers().contains_key(ETAG));
+    let collected = tokio::time::timeout(WAIT, response.into_body().collect())
+        .await
+        .unwrap()
+        .expect("a HEAD body never fails")
+        .to_bytes();
+    assert!(collected.is_empty());
+}
