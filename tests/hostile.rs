@@ -624,3 +624,35 @@ async fn other_methods_pass_hostile_fields_to_the_handler_untouched() {
     assert!(!response.headers().contains_key(ETAG));
     assert_eq!(body_bytes(response.into_body()).await, "stored".as_bytes());
 }
+
+/// salvo #1555 answered a forged 304 from a tag the client sent. Tags here come from the
+/// response alone: a request carrying `ETag` and a matching `If-None-Match` of its own gets the
+/// full page with the page's tag.
+#[tokio::test]
+async fn tags_are_never_taken_from_the_request() {
+    let addr = serve(app()).await;
+    let answer = send(
+        addr,
+        "/page",
+        &[
+            (ETAG, b"\"forged\"".to_vec()),
+            (IF_NONE_MATCH, b"\"forged\"".to_vec()),
+            (IF_MATCH, b"\"forged\"".to_vec()),
+        ],
+    )
+    .await;
+    // If-Match "forged" is false against the page's real tag: 412, carrying the real tag.
+    assert_eq!(answer.0, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(answer.1[ETAG], page_tag());
+    let answer = send(
+        addr,
+        "/page",
+        &[
+            (ETAG, b"\"forged\"".to_vec()),
+            (IF_NONE_MATCH, b"\"forged\"".to_vec()),
+        ],
+    )
+    .await;
+    assert_full_200(&answer, "forged tag");
+    assert_eq!(answer.1[ETAG], page_tag());
+}
