@@ -123,3 +123,8 @@ pub use service::Conditional;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// SECURITY.md's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../SECURITY.md")]
+struct SecurityDoctests;

@@ -656,3 +656,46 @@ async fn tags_are_never_taken_from_the_request() {
     assert_full_200(&answer, "forged tag");
     assert_eq!(answer.1[ETAG], page_tag());
 }
+
+/// SECURITY.md's recipe: per-user `private` pages get no generated tag (a tag would identify
+/// the user's page on every revalidation), while public pages still do.
+#[tokio::test]
+async fn private_responses_can_be_left_untagged() {
+    use http::header::CACHE_CONTROL;
+
+    let layer = ConditionalLayer::new().skip_when(|response| {
+        response
+            .headers()
+            .get_all(CACHE_CONTROL)
+            .iter()
+            .any(|value| {
+                value
+                    .as_bytes()
+                    .split(|&byte| byte == b',')
+                    .any(|directive| directive.trim_ascii().eq_ignore_ascii_case(b"private"))
+            })
+    });
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|| async { ([(CACHE_CONTROL, "max-age=0, Private")], "hello, user 42") }),
+        )
+        .route("/public", get(|| async { PAGE }))
+        .layer(layer);
+    let addr = serve(app).await;
+    let answer = send(addr, "/me", &[]).await;
+    assert_eq!(answer.0, StatusCode::OK);
+    assert!(!answer.1.contains_key(ETAG), "a private page was tagged");
+    assert_eq!(answer.2, "hello, user 42".as_bytes());
+    // Even a client that guesses the tag gets the page, not a 304.
+    let guessed = TagHash::CollisionResistant.entity_tag(&[b"hello, user 42"], false);
+    let answer = send(
+        addr,
+        "/me",
+        &[(IF_NONE_MATCH, guessed.to_header_value().as_bytes().to_vec())],
+    )
+    .await;
+    assert_eq!(answer.0, StatusCode::OK);
+    let answer = send(addr, "/public", &[]).await;
+    assert_eq!(answer.1[ETAG], page_tag());
+}
