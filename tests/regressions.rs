@@ -1,0 +1,96 @@
+//! Bugs found by the property tests and the fuzzers, each kept as a test.
+
+mod common;
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use common::{WAIT, body_bytes};
+use http::header::{ETAG, IF_MODIFIED_SINCE, LAST_MODIFIED};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{Empty, Full};
+use tower::{Layer, ServiceExt, service_fn};
+use tower_conditional::{ConditionalLayer, TagHash};
+
+const DATE: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+/// Found by `properties::the_layer_answers_what_the_model_says`: a handler that sets only
+/// `Last-Modified` got a 304 to `If-Modified-Since` without the `ETag` its 200 carries (the
+/// layer answered from the date without reading the body). RFC 9110 §15.4.5: a 304 MUST carry
+/// the `ETag` a 200 to the same request would have.
+#[tokio::test]
+async fn a_304_from_if_modified_since_carries_the_generated_etag() {
+    let service = ConditionalLayer::new().layer(service_fn(|_: Request<Empty<Bytes>>| async {
+        let mut response = Response::new(Full::new(Bytes::from_static(b"dated body")));
+        response
+            .headers_mut()
+            .insert(LAST_MODIFIED, HeaderValue::from_static(DATE));
+        Ok::<_, Infallible>(response)
+    }));
+    let expected = TagHash::CollisionResistant
+        .entity_tag(&[b"dated body"], false)
+        .to_header_value();
+
+    let ok = tokio::time::timeout(
+        WAIT,
+        service
+            .clone()
+            .oneshot(Request::get("/").body(Empty::new()).unwrap()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.headers().get(ETAG), Some(&expected));
+    assert_eq!(body_bytes(ok.into_body()).await, "dated body".as_bytes());
+
+    let not_modified = tokio::time::timeout(
+        WAIT,
+        service.oneshot(
+            Request::get("/")
+                .header(IF_MODIFIED_SINCE, DATE)
+                .body(Empty::new())
+                .unwrap(),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(not_modified.headers().get(ETAG), Some(&expected));
+    assert_eq!(not_modified.headers()[LAST_MODIFIED], DATE);
+}
+
+/// Found by the `layer` fuzz target: a HEAD forwarded as GET whose GET body failed while being
+/// buffered got GET's chunks and the error as its body. A HEAD response has no body, whatever
+/// happened to GET's.
+#[tokio::test]
+async fn a_head_whose_get_body_fails_has_no_body() {
+    use common::Scripted;
+    use http::Method;
+    use http_body_util::BodyExt;
+
+    let service = ConditionalLayer::new().layer(service_fn(|request: Request<Empty<Bytes>>| {
+        assert_eq!(request.method(), Method::GET);
+        async {
+            Ok::<_, Infallible>(Response::new(
+                Scripted::chunks(["partial"]).with_error("disk on fire"),
+            ))
+        }
+    }));
+    let response = tokio::time::timeout(
+        WAIT,
+        service.oneshot(Request::head("/").body(Empty::new()).unwrap()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!response.headers().contains_key(ETAG));
+    let collected = tokio::time::timeout(WAIT, response.into_body().collect())
+        .await
+        .unwrap()
+        .expect("a HEAD body never fails")
+        .to_bytes();
+    assert!(collected.is_empty());
+}
