@@ -144,12 +144,37 @@ impl EntityTag {
         self.value.clone()
     }
 
+    /// A borrowed view of the tag.
+    pub(crate) fn as_tag_ref(&self) -> TagRef<'_> {
+        TagRef {
+            weak: self.weak,
+            opaque: self.opaque(),
+        }
+    }
+}
+
+/// A borrowed entity tag: what comparisons need, without owning (or allocating) anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TagRef<'a> {
+    weak: bool,
+    opaque: &'a [u8],
+}
+
+impl<'a> TagRef<'a> {
+    /// The tag of an `ETag` field value, if it is exactly one entity tag.
+    pub(crate) fn parse(value: &'a HeaderValue) -> Option<Self> {
+        match parse_entity_tag(trim_ows(value.as_bytes()))? {
+            (weak, opaque, b"") => Some(Self { weak, opaque }),
+            _ => None,
+        }
+    }
+
     /// Whether `self` matches the member `(weak, opaque)` of a request list, under strong or weak
     /// comparison.
-    pub(crate) fn matches(&self, comparison: Comparison, weak: bool, opaque: &[u8]) -> bool {
+    fn matches(self, comparison: Comparison, weak: bool, opaque: &[u8]) -> bool {
         match comparison {
-            Comparison::Strong => !self.weak && !weak && self.opaque() == opaque,
-            Comparison::Weak => self.opaque() == opaque,
+            Comparison::Strong => !self.weak && !weak && self.opaque == opaque,
+            Comparison::Weak => self.opaque == opaque,
         }
     }
 }
@@ -215,7 +240,7 @@ pub(crate) enum TagCondition {
 /// accepted (RFC 9110 §5.6.1).
 pub(crate) fn evaluate_tag_field(
     lines: GetAll<'_, HeaderValue>,
-    current: Option<&EntityTag>,
+    current: Option<TagRef<'_>>,
     comparison: Comparison,
 ) -> TagCondition {
     let mut members = 0usize;
@@ -414,7 +439,11 @@ mod tests {
             headers.append(IF_NONE_MATCH, HeaderValue::from_bytes(line).unwrap());
         }
         let current: EntityTag = current.parse().unwrap();
-        evaluate_tag_field(headers.get_all(IF_NONE_MATCH), Some(&current), comparison)
+        evaluate_tag_field(
+            headers.get_all(IF_NONE_MATCH),
+            Some(current.as_tag_ref()),
+            comparison,
+        )
     }
 
     #[test]
@@ -471,7 +500,7 @@ mod tests {
         assert_eq!(
             evaluate_tag_field(
                 headers.get_all(IF_NONE_MATCH),
-                Some(&current),
+                Some(current.as_tag_ref()),
                 Comparison::Weak
             ),
             TagCondition::List { matched: true }
@@ -490,7 +519,7 @@ mod tests {
         assert_eq!(
             evaluate_tag_field(
                 headers.get_all(IF_NONE_MATCH),
-                Some(&current),
+                Some(current.as_tag_ref()),
                 Comparison::Weak
             ),
             TagCondition::List { matched: true }
@@ -500,7 +529,7 @@ mod tests {
         assert_eq!(
             evaluate_tag_field(
                 headers.get_all(IF_NONE_MATCH),
-                Some(&current),
+                Some(current.as_tag_ref()),
                 Comparison::Weak
             ),
             TagCondition::Invalid

@@ -16,7 +16,9 @@ use tower::Service;
 use crate::body::ConditionalBody;
 use crate::decision::{Decision, PassReason, TagOrigin};
 use crate::layer::{Config, ResponseInfo};
-use crate::precondition::{Outcome, Validators, evaluate, if_range_allows_range};
+use crate::precondition::{
+    Outcome, Validators, ValidatorsRef, evaluate, evaluate_ref, if_range_allows_range,
+};
 use crate::range::single_byte_range;
 use crate::response::{into_not_modified, into_precondition_failed};
 use crate::service::{RequestFacts, dispatch, has_preconditions};
@@ -450,8 +452,8 @@ fn outcome(head: &response::Parts, request: &RequestFacts) -> Outcome {
     if request.conditions.is_empty() {
         return Outcome::Proceed;
     }
-    let validators = Validators::from_headers(&head.headers);
-    match evaluate(&request.method, &request.conditions, Some(&validators)) {
+    let validators = ValidatorsRef::from_headers(&head.headers);
+    match evaluate_ref(&request.method, &request.conditions, Some(validators)) {
         // A 304 stands in for a 200 only (RFC 9110 §15.4.5); a 206 or 204 is sent as it is.
         Outcome::NotModified if head.status != StatusCode::OK => Outcome::Proceed,
         outcome => outcome,

@@ -12,7 +12,7 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, Method};
 
-use crate::etag::{Comparison, EntityTag, TagCondition, evaluate_tag_field};
+use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
 
 /// The validators of the current representation of a resource (RFC 9110 §8.8).
 ///
@@ -115,10 +115,46 @@ pub enum Outcome {
 /// assert_eq!(evaluate(&Method::PUT, &request, None), Outcome::Proceed);
 /// ```
 pub fn evaluate(method: &Method, request: &HeaderMap, current: Option<&Validators>) -> Outcome {
+    evaluate_ref(method, request, current.map(Validators::borrowed))
+}
+
+/// The validators of a representation, borrowed: what [`evaluate`] needs, read straight from a
+/// response's headers without allocating.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ValidatorsRef<'a> {
+    pub(crate) etag: Option<TagRef<'a>>,
+    pub(crate) last_modified: Option<SystemTime>,
+}
+
+impl<'a> ValidatorsRef<'a> {
+    /// As [`Validators::from_headers`], borrowing.
+    pub(crate) fn from_headers(headers: &'a HeaderMap) -> Self {
+        Self {
+            etag: single_value(headers, &ETAG).and_then(TagRef::parse),
+            last_modified: single_date(headers, &LAST_MODIFIED),
+        }
+    }
+}
+
+impl Validators {
+    pub(crate) fn borrowed(&self) -> ValidatorsRef<'_> {
+        ValidatorsRef {
+            etag: self.etag.as_ref().map(EntityTag::as_tag_ref),
+            last_modified: self.last_modified,
+        }
+    }
+}
+
+/// [`evaluate`] over borrowed validators.
+pub(crate) fn evaluate_ref(
+    method: &Method,
+    request: &HeaderMap,
+    current: Option<ValidatorsRef<'_>>,
+) -> Outcome {
     if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
         return Outcome::Proceed;
     }
-    let etag = current.and_then(|validators| validators.etag.as_ref());
+    let etag = current.and_then(|validators| validators.etag);
     let last_modified = current.and_then(|validators| validators.last_modified);
 
     // Step 1: If-Match.
