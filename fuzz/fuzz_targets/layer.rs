@@ -125,6 +125,25 @@ fn expected_stream(steps: &[Step]) -> (Vec<u8>, bool) {
     (data, false)
 }
 
+/// The trailers of a well-formed body (trailer frames only after the last data frame, no
+/// error), merged in order; `None` for other bodies.
+fn expected_trailers(steps: &[Step]) -> Option<HeaderMap> {
+    let mut merged = HeaderMap::new();
+    let mut in_trailers = false;
+    for step in steps {
+        match step {
+            Step::Data(_) if in_trailers => return None,
+            Step::Error => return None,
+            Step::Trailers(fields) => {
+                in_trailers = true;
+                merged.extend(header_map(fields, &RESPONSE_NAMES));
+            }
+            _ => {}
+        }
+    }
+    Some(merged)
+}
+
 fn poll_to_end<F: Future>(mut future: Pin<&mut F>, cx: &mut Context<'_>) -> F::Output {
     // Every Pending step is followed by progress, so this ends well before the bound.
     for _ in 0..100_000 {
@@ -174,6 +193,7 @@ fuzz_target!(|input: Input| {
     );
 
     let (expected_data, expected_error) = expected_stream(&input.steps);
+    let expected_trailers = expected_trailers(&input.steps);
     let mut body = Some(Fuzzed {
         steps: input.steps.into_iter().collect(),
         hint,
@@ -214,16 +234,20 @@ fuzz_target!(|input: Input| {
     let (head, body) = response.into_parts();
     let mut body = pin!(body);
     let mut received = Vec::new();
+    let mut trailers = HeaderMap::new();
     let mut failed = false;
     for _ in 0..100_000 {
         match body.as_mut().poll_frame(&mut cx) {
             Poll::Pending => continue,
             Poll::Ready(None) => break,
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    received.extend_from_slice(&data);
+            Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) => received.extend_from_slice(&data),
+                Err(frame) => {
+                    if let Ok(fields) = frame.into_trailers() {
+                        trailers.extend(fields);
+                    }
                 }
-            }
+            },
             Poll::Ready(Some(Err(error))) => {
                 assert_eq!(error, "body failed");
                 failed = true;
@@ -260,7 +284,7 @@ fuzz_target!(|input: Input| {
                 "wrong 304: {request_fields:?} {:?}",
                 head.headers
             );
-            assert!(received.is_empty() && !failed);
+            assert!(received.is_empty() && !failed && trailers.is_empty());
             assert!(!head.headers.contains_key(CONTENT_LENGTH));
         }
         StatusCode::PRECONDITION_FAILED if status != StatusCode::PRECONDITION_FAILED => {
@@ -274,15 +298,18 @@ fuzz_target!(|input: Input| {
                 "wrong 412: {request_fields:?} {:?}",
                 head.headers
             );
-            assert!(received.is_empty() && !failed);
+            assert!(received.is_empty() && !failed && trailers.is_empty());
         }
         out => {
             assert_eq!(out, status);
             if body_dropped {
-                assert!(received.is_empty() && !failed);
+                assert!(received.is_empty() && !failed && trailers.is_empty());
             } else {
                 assert_eq!(received, expected_data);
                 assert_eq!(failed, expected_error);
+                if let Some(expected) = &expected_trailers {
+                    assert_eq!(&trailers, expected, "trailers");
+                }
             }
         }
     }
