@@ -4,6 +4,7 @@
 //! | `MODE` | what `GET /` is |
 //! |---|---|
 //! | `plain` | a 1 KiB body, no layer |
+//! | `noop-layer` | the same behind a layer that does nothing (what any `Router::layer` costs) |
 //! | `layer` | the same behind `ConditionalLayer::new()` (tag generated: SHA-256 of the body) |
 //! | `fast` | the same with `TagHash::Fast` |
 //! | `handler-etag` | the layer, and the handler sets its own `ETag` |
@@ -42,10 +43,11 @@ fn work() {
     }
 }
 
+/// 16 MiB in 64 KiB chunks, each its own allocation (as a file or a socket would give), so that
+/// holding chunks costs memory.
 fn stream_body() -> Body {
     const CHUNK: usize = 64 * 1024;
-    let chunk = Bytes::from(vec![b's'; CHUNK]);
-    let chunks = (0..256).map(move |_| Ok::<_, Infallible>(chunk.clone()));
+    let chunks = (0..256).map(|_| Ok::<_, Infallible>(Bytes::from(vec![b's'; CHUNK])));
     Body::from_stream(futures_util::stream::iter(chunks))
 }
 
@@ -63,6 +65,10 @@ fn app(mode: &str) -> Result<Router, String> {
     };
     Ok(match mode {
         "plain" => plain(),
+        // What any `Router::layer` costs, for comparison.
+        "noop-layer" => plain().layer(tower::util::MapResponseLayer::new(
+            |response: http::Response<Body>| response,
+        )),
         "layer" => plain().layer(ConditionalLayer::new()),
         "fast" => plain().layer(ConditionalLayer::new().hash(TagHash::Fast)),
         "handler-etag" => {

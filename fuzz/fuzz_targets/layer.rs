@@ -194,14 +194,16 @@ fuzz_target!(|input: Input| {
 
     let (expected_data, expected_error) = expected_stream(&input.steps);
     let expected_trailers = expected_trailers(&input.steps);
-    let mut body = Some(Fuzzed {
+    // The layer wants a `Clone` inner service; this one answers once.
+    let body = std::sync::Arc::new(std::sync::Mutex::new(Some(Fuzzed {
         steps: input.steps.into_iter().collect(),
         hint,
-    });
+    })));
     let inner_fails = input.inner_fails;
     let inner_fields = response_fields.clone();
     let mut service = layer.layer(tower::service_fn(move |_request: Request<()>| {
-        let result = match body.take() {
+        let taken = body.lock().ok().and_then(|mut body| body.take());
+        let result = match taken {
             Some(body) if !inner_fails => {
                 let mut response = Response::new(body);
                 *response.status_mut() = status;
