@@ -71,4 +71,45 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// Any visible-ASCII value and any length: no panic, and a range is always inside the
+        /// representation.
+        #[test]
+        fn ranges_stay_inside_the_representation(value in "[ -~]{0,40}", total in 0u64..5000) {
+            if let Ok(value) = HeaderValue::from_str(&value)
+                && let Some((first, last)) = single_byte_range(&value, total)
+            {
+                proptest::prop_assert!(first <= last && last < total);
+            }
+        }
+
+        /// Well-formed single ranges agree with a direct reading of RFC 9110 §14.1.2.
+        #[test]
+        fn well_formed_ranges_match_the_rfc(
+            first in proptest::option::of(0u64..3000),
+            last in proptest::option::of(0u64..3000),
+            total in 0u64..3000,
+        ) {
+            let spec = format!(
+                "bytes={}-{}",
+                first.map(|n| n.to_string()).unwrap_or_default(),
+                last.map(|n| n.to_string()).unwrap_or_default()
+            );
+            let expected = match (first, last) {
+                (None, None) => None,
+                (None, Some(0)) => None,
+                (None, Some(suffix)) if total > 0 => Some((total.saturating_sub(suffix), total - 1)),
+                (Some(first), last) if first < total => {
+                    let last = last.unwrap_or(total - 1).min(total - 1);
+                    (first <= last).then_some((first, last))
+                }
+                _ => None,
+            };
+            let value = HeaderValue::from_str(&spec).unwrap();
+            proptest::prop_assert_eq!(single_byte_range(&value, total), expected, "{}", spec);
+        }
+    }
 }

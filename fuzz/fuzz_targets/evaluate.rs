@@ -1,5 +1,6 @@
 //! `evaluate` on arbitrary methods, request fields and validators, against the independent
-//! reading of RFC 9110 §13.2.2 in `reference.rs`.
+//! reading of RFC 9110 §13.2.2 in `reference.rs`; and `if_range_allows_range` (step 5) on the
+//! same fields, which may only allow a range for the very representation `If-Range` names.
 #![no_main]
 
 mod reference;
@@ -7,10 +8,12 @@ mod reference;
 use std::time::{Duration, UNIX_EPOCH};
 
 use arbitrary::Arbitrary;
-use http::header::{HeaderName, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE};
+use http::header::{
+    HeaderName, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE,
+};
 use http::{HeaderMap, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
-use tower_conditional::{EntityTag, Outcome, Validators, evaluate};
+use tower_conditional::{EntityTag, Outcome, Validators, evaluate, if_range_allows_range};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -20,7 +23,8 @@ struct Input {
     current: Option<(Option<Vec<u8>>, Option<(u64, u32)>)>,
 }
 
-const NAMES: [HeaderName; 4] = [
+const NAMES: [HeaderName; 5] = [
+    IF_RANGE,
     IF_MATCH,
     IF_NONE_MATCH,
     IF_MODIFIED_SINCE,
@@ -75,5 +79,38 @@ fuzz_target!(|input: Input| {
     // Never a 304 outside GET/HEAD.
     if outcome == Outcome::NotModified {
         assert!(method == Method::GET || method == Method::HEAD);
+    }
+
+    // Step 5: a range is allowed only without If-Range, or for the representation it names.
+    let validators = current.clone().unwrap_or_default();
+    let allowed = if_range_allows_range(&headers, &validators);
+    let lines: Vec<&HeaderValue> = headers.get_all(IF_RANGE).iter().collect();
+    match lines.as_slice() {
+        [] => assert!(allowed),
+        [value] if allowed => {
+            let by_tag = EntityTag::parse(value.as_bytes()).ok().is_some_and(|tag| {
+                validators
+                    .etag
+                    .as_ref()
+                    .is_some_and(|etag| etag.strong_eq(&tag))
+            });
+            let by_date = value
+                .to_str()
+                .ok()
+                .and_then(|text| httpdate::parse_http_date(text).ok())
+                .zip(validators.last_modified)
+                .is_some_and(|(date, modified)| {
+                    let secs = |t: std::time::SystemTime| {
+                        t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+                    };
+                    secs(date) == secs(modified)
+                });
+            assert!(
+                by_tag || by_date,
+                "If-Range {value:?} allowed a range of {validators:?}"
+            );
+        }
+        [_] => {}
+        _ => assert!(!allowed, "several If-Range lines allowed a range"),
     }
 });
