@@ -169,6 +169,10 @@ impl<'a> TagRef<'a> {
         }
     }
 
+    pub(crate) fn is_weak(self) -> bool {
+        self.weak
+    }
+
     /// Whether `self` matches the member `(weak, opaque)` of a request list, under strong or weak
     /// comparison.
     fn matches(self, comparison: Comparison, weak: bool, opaque: &[u8]) -> bool {

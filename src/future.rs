@@ -6,7 +6,8 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
 use http::header::{
-    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, RANGE,
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_NONE_MATCH, IF_RANGE, RANGE,
 };
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, response};
 use http_body::Body;
@@ -15,6 +16,7 @@ use tower::Service;
 
 use crate::body::ConditionalBody;
 use crate::decision::{Decision, PassReason, TagOrigin};
+use crate::etag::{Comparison, TagCondition, TagRef, evaluate_tag_field};
 use crate::layer::{Config, ResponseInfo};
 use crate::precondition::{
     Outcome, Validators, ValidatorsRef, evaluate, evaluate_ref, if_range_allows_range,
@@ -279,6 +281,13 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
         representation.fill_in(&mut head.headers);
         if origin == TagOrigin::None && head.headers.contains_key(ETAG) {
             origin = TagOrigin::Source;
+        }
+    }
+    if config.weaken_encoded_tags {
+        if origin != TagOrigin::None && head.status.is_success() {
+            weaken_if_encoded(&mut head.headers);
+        } else if head.status == StatusCode::NOT_MODIFIED {
+            keep_the_clients_weak_tag(&mut head.headers, &request.conditions);
         }
     }
 
@@ -556,6 +565,57 @@ fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> b
             headers: &head.headers,
         }),
         _ => false,
+    }
+}
+
+/// A strong tag that came from inside, on a content-coded body: a compression layer between
+/// the handler and this layer (tower-http's `CompressionLayer` around `ServeDir`, say) copies the
+/// identity bytes' strong tag onto the gzip bytes, so one strong tag would name two byte
+/// sequences (RFC 9110 §8.8.1). Weakened, it still revalidates (If-None-Match compares weakly) but
+/// promises no byte identity, as nginx does when it compresses.
+fn weaken_if_encoded(headers: &mut HeaderMap) {
+    let encoded = headers.get(CONTENT_ENCODING).is_some_and(|coding| {
+        let coding = coding.as_bytes().trim_ascii();
+        !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity")
+    });
+    if !encoded {
+        return;
+    }
+    let Some(tag) = headers.get(ETAG) else {
+        return;
+    };
+    if tag.as_bytes().starts_with(b"\"")
+        && TagRef::parse(tag).is_some()
+        && let Ok(weak) = HeaderValue::from_bytes(&[b"W/", tag.as_bytes()].concat())
+    {
+        headers.insert(ETAG, weak);
+    }
+}
+
+/// A 304 the inner service made itself (`ServeDir` does) carries its strong tag, even when the
+/// client revalidated the weakened tag of an encoded copy: answer with the tag the client holds,
+/// so that a cache updating its stored gzip response does not make it strong again.
+fn keep_the_clients_weak_tag(headers: &mut HeaderMap, conditions: &HeaderMap) {
+    let Some(tag) = headers.get(ETAG) else {
+        return;
+    };
+    let Some(current) = TagRef::parse(tag) else {
+        return;
+    };
+    let lines = || conditions.get_all(IF_NONE_MATCH);
+    let named = |comparison| {
+        matches!(
+            evaluate_tag_field(lines(), Some(current), comparison),
+            TagCondition::List { matched: true }
+        )
+    };
+    // Named weakly (as W/"x"), never strongly: the client holds the weakened tag.
+    if !current.is_weak()
+        && named(Comparison::Weak)
+        && !named(Comparison::Strong)
+        && let Ok(weak) = HeaderValue::from_bytes(&[b"W/", tag.as_bytes()].concat())
+    {
+        headers.insert(ETAG, weak);
     }
 }
 

@@ -97,6 +97,20 @@ impl ConditionalLayer {
         self
     }
 
+    /// Weaken strong tags that come from inside the layer on content-coded responses (default
+    /// `true`).
+    ///
+    /// A compression layer placed inside this one keeps the `ETag` the handler (or `ServeDir`)
+    /// computed for the identity bytes on the gzip bytes too: one strong tag for two byte
+    /// sequences. The layer cannot tell that apart from a handler that tagged a precompressed
+    /// file on purpose, so it weakens every such tag (`"x"` becomes `W/"x"`), as nginx does when
+    /// it compresses: revalidation still works, `If-Match` and `If-Range` no longer treat the two
+    /// encodings as one. Tags the layer generates itself hash the encoded bytes and stay strong.
+    pub fn weaken_encoded_tags(mut self, enabled: bool) -> Self {
+        Arc::make_mut(&mut self.config).weaken_encoded_tags = enabled;
+        self
+    }
+
     /// How HEAD requests learn the tag a GET would get (default `true`).
     ///
     /// A HEAD response must carry GET's entity tag, or none: never the tag of its own empty body.
@@ -163,6 +177,7 @@ pub(crate) struct Config {
     pub(crate) head_as_get: bool,
     pub(crate) source: Option<SharedSource>,
     pub(crate) decisions: bool,
+    pub(crate) weaken_encoded_tags: bool,
 }
 
 impl Default for Config {
@@ -175,6 +190,7 @@ impl Default for Config {
             head_as_get: true,
             source: None,
             decisions: false,
+            weaken_encoded_tags: true,
         }
     }
 }

@@ -134,7 +134,8 @@
 //!   layer): HEAD is forwarded as GET.
 //! - **Range stitched from two versions** (`ServeDir` ignores `If-Range`): see above.
 //! - **One strong tag for gzip and identity bytes** (`CompressionLayer` in front): place the
-//!   layer outside compression.
+//!   layer outside compression; strong tags from inside on encoded responses are weakened
+//!   ([`ConditionalLayer::weaken_encoded_tags`]).
 //! - **304s that lose headers or keep the wrong ones**: `Set-Cookie`, `Cache-Control`,
 //!   `Vary`, `ETag` stay; `Content-Encoding`, `Content-Length`, `Transfer-Encoding` go.
 //! - **Buffered event streams** (Rack): `text/event-stream` and gRPC are never buffered, and no

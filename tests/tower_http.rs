@@ -271,3 +271,64 @@ async fn compression_outside_works_with_weak_tags_and_304s_left_alone() {
         assert_no_content_headers(&revalidated);
     }
 }
+
+/// `ServeDir` behind `CompressionLayer`, the layer outside: `ServeDir` tags the identity bytes
+/// (from file metadata) and compression keeps that strong tag on the gzip bytes. The layer
+/// weakens it on the encoded response, and on the 304 `ServeDir` makes itself for a client that
+/// holds the weakened tag, so no strong tag ever names two byte sequences.
+#[tokio::test]
+async fn serve_dir_behind_compression_never_shares_a_strong_tag() {
+    let dir = TempDir::with_files("serve-dir-gzip", &[("page.html", &page())]);
+    let addr = serve_service(
+        ServiceBuilder::new()
+            .layer(ConditionalLayer::new())
+            .layer(CompressionLayer::new())
+            .service(ServeDir::new(&dir.0)),
+    )
+    .await;
+    let mut connection = RawConnection::open(addr).await;
+
+    let identity = connection.send("GET", "/page.html", &[IDENTITY]).await;
+    let gzip = connection.send("GET", "/page.html", &[GZIP]).await;
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    assert_eq!(gunzip(&gzip.body), page());
+    let (identity_tag, gzip_tag) = (tag(&identity), tag(&gzip));
+    assert!(
+        !identity_tag.is_weak(),
+        "ServeDir's own tag stays strong on identity bytes"
+    );
+    assert!(
+        gzip_tag.is_weak(),
+        "the gzip bytes must not carry the identity bytes' strong tag"
+    );
+    assert!(gzip_tag.weak_eq(&identity_tag));
+
+    // Each encoding revalidates, and each 304 carries the tag its client holds.
+    for (encoding, held) in [(GZIP, &gzip_tag), (IDENTITY, &identity_tag)] {
+        let held = held.to_string();
+        let revalidated = connection
+            .send("GET", "/page.html", &[encoding, ("if-none-match", &held)])
+            .await;
+        assert_eq!(revalidated.status(), 304, "{encoding:?}");
+        assert_eq!(
+            revalidated.header("etag"),
+            Some(held.as_str()),
+            "{encoding:?}"
+        );
+        assert_no_content_headers(&revalidated);
+    }
+
+    // Opting out keeps the inner tag as it is.
+    let addr = serve_service(
+        ServiceBuilder::new()
+            .layer(ConditionalLayer::new().weaken_encoded_tags(false))
+            .layer(CompressionLayer::new())
+            .service(ServeDir::new(&dir.0)),
+    )
+    .await;
+    let gzip = RawConnection::open(addr)
+        .await
+        .send("GET", "/page.html", &[GZIP])
+        .await;
+    assert_eq!(tag(&gzip), identity_tag);
+}
