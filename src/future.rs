@@ -19,7 +19,7 @@ use crate::decision::{Decision, PassReason, TagOrigin};
 use crate::etag::{Comparison, TagCondition, TagRef, evaluate_tag_field};
 use crate::layer::{Config, ResponseInfo};
 use crate::precondition::{
-    Outcome, Validators, ValidatorsRef, evaluate, evaluate_ref, if_range_allows_range,
+    Outcome, Validators, ValidatorsRef, evaluate, evaluate_ref, if_range_allows_range, single_value,
 };
 use crate::range::single_byte_range;
 use crate::response::{into_not_modified, into_precondition_failed};
@@ -581,7 +581,8 @@ fn weaken_if_encoded(headers: &mut HeaderMap) {
     if !encoded {
         return;
     }
-    let Some(tag) = headers.get(ETAG) else {
+    // Several ETag lines are malformed: left as they are.
+    let Some(tag) = single_value(headers, &ETAG) else {
         return;
     };
     if tag.as_bytes().starts_with(b"\"")
@@ -596,7 +597,8 @@ fn weaken_if_encoded(headers: &mut HeaderMap) {
 /// client revalidated the weakened tag of an encoded copy: answer with the tag the client holds,
 /// so that a cache updating its stored gzip response does not make it strong again.
 fn keep_the_clients_weak_tag(headers: &mut HeaderMap, conditions: &HeaderMap) {
-    let Some(tag) = headers.get(ETAG) else {
+    // Several ETag lines are malformed: left as they are.
+    let Some(tag) = single_value(headers, &ETAG) else {
         return;
     };
     let Some(current) = TagRef::parse(tag) else {

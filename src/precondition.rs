@@ -253,7 +253,10 @@ pub(crate) const CONDITIONAL_HEADERS: [HeaderName; 4] = [
 ];
 
 /// The one value of a field that must not be repeated.
-fn single_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a http::HeaderValue> {
+pub(crate) fn single_value<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+) -> Option<&'a http::HeaderValue> {
     let mut values = headers.get_all(name).iter();
     let value = values.next()?;
     values.next().is_none().then_some(value)

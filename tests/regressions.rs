@@ -94,3 +94,39 @@ async fn a_head_whose_get_body_fails_has_no_body() {
         .to_bytes();
     assert!(collected.is_empty());
 }
+
+/// Found by the `layer` fuzz target: weakening a strong inner tag on an encoded response (or on
+/// the inner service's own 304) replaced every `ETag` line with one, so a response with several
+/// (malformed) `ETag` lines lost some. Several lines are now left exactly as they are.
+#[tokio::test]
+async fn several_etag_lines_are_never_rewritten() {
+    for (status, inm) in [
+        (StatusCode::OK, None),
+        (StatusCode::NOT_MODIFIED, Some("W/\"a\"")),
+    ] {
+        let service =
+            ConditionalLayer::new().layer(service_fn(move |_: Request<Empty<Bytes>>| async move {
+                let mut response = Response::new(Full::new(Bytes::from_static(b"gz")));
+                *response.status_mut() = status;
+                let headers = response.headers_mut();
+                headers.append(ETAG, HeaderValue::from_static("\"a\""));
+                headers.append(ETAG, HeaderValue::from_static("\"b\""));
+                headers.insert(
+                    http::header::CONTENT_ENCODING,
+                    HeaderValue::from_static("gzip"),
+                );
+                Ok::<_, Infallible>(response)
+            }));
+        let mut request = Request::get("/");
+        if let Some(tag) = inm {
+            request = request.header(http::header::IF_NONE_MATCH, tag);
+        }
+        let response =
+            tokio::time::timeout(WAIT, service.oneshot(request.body(Empty::new()).unwrap()))
+                .await
+                .unwrap()
+                .unwrap();
+        let tags: Vec<_> = response.headers().get_all(ETAG).iter().collect();
+        assert_eq!(tags, ["\"a\"", "\"b\""], "{status}");
+    }
+}
