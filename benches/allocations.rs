@@ -77,30 +77,25 @@ fn per_response(
     });
     let run = |runtime: &tokio::runtime::Runtime| {
         runtime.block_on(async {
-            if layered {
+            let response = if layered {
                 let service = ConditionalLayer::new().layer(handler.clone());
                 let response = service.oneshot(Request::new(Empty::new())).await.unwrap();
-                response
-                    .into_body()
-                    .collect()
-                    .await
-                    .unwrap()
-                    .to_bytes()
-                    .len()
+                response.map(http_body_util::Either::Left)
             } else {
                 let response = handler
                     .clone()
                     .oneshot(Request::new(Empty::new()))
                     .await
                     .unwrap();
-                response
-                    .into_body()
-                    .collect()
-                    .await
-                    .unwrap()
-                    .to_bytes()
-                    .len()
-            }
+                response.map(http_body_util::Either::Right)
+            };
+            response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .len()
         })
     };
     run(runtime); // warm-up: lazily initialised state is not the layer's cost

@@ -68,6 +68,18 @@ fn handler(
     })
 }
 
+/// One request through `service`, its body read to the end.
+async fn body_of<S, B>(service: S, request: Request<Empty<Bytes>>) -> Bytes
+where
+    S: tower::Service<Request<Empty<Bytes>>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let response = service.oneshot(request).await.unwrap();
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
 fn layer(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -105,36 +117,9 @@ fn layer(c: &mut Criterion) {
                 b.iter(|| {
                     runtime.block_on(async {
                         let bytes = match which {
-                            0 => plain
-                                .clone()
-                                .oneshot(request())
-                                .await
-                                .unwrap()
-                                .into_body()
-                                .collect()
-                                .await
-                                .unwrap()
-                                .to_bytes(),
-                            1 => tagged
-                                .clone()
-                                .oneshot(request())
-                                .await
-                                .unwrap()
-                                .into_body()
-                                .collect()
-                                .await
-                                .unwrap()
-                                .to_bytes(),
-                            _ => own
-                                .clone()
-                                .oneshot(request())
-                                .await
-                                .unwrap()
-                                .into_body()
-                                .collect()
-                                .await
-                                .unwrap()
-                                .to_bytes(),
+                            0 => body_of(plain.clone(), request()).await,
+                            1 => body_of(tagged.clone(), request()).await,
+                            _ => body_of(own.clone(), request()).await,
                         };
                         black_box(bytes)
                     })
