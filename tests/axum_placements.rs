@@ -588,3 +588,20 @@ async fn bodies_over_the_limit_pass_through_untagged_and_whole() {
     assert_eq!(response.headers().get(ETAG), None);
     assert_eq!(body_bytes(response.into_body()).await.len(), 5000);
 }
+
+/// The layer is `Clone + Debug + Send + Sync`, the service `Clone` with its inner service, and
+/// the response future `Send` when the inner one is: what axum and hyper require.
+#[test]
+fn layer_service_and_future_have_the_promised_traits() {
+    fn layer_traits<T: Clone + std::fmt::Debug + Send + Sync + 'static>() {}
+    fn service_traits<T: Clone + Send + Sync>() {}
+    fn future_send<T: Send>(_: &T) {}
+    layer_traits::<ConditionalLayer>();
+    service_traits::<tower_conditional::Conditional<axum::routing::Route>>();
+    let mut service =
+        ConditionalLayer::new().layer(Router::new().route("/", get(|| async { "x" })));
+    future_send(&tower::Service::call(
+        &mut service,
+        Request::get("/").body(Body::empty()).unwrap(),
+    ));
+}
