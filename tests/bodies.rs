@@ -12,14 +12,12 @@ use axum::Router;
 use axum::response::sse::{Event, Sse};
 use axum::routing::get;
 use bytes::Bytes;
-use common::{BoxError, Scripted, WAIT, body_bytes, serve};
+use common::{BoxError, Scripted, WAIT, body_bytes, http1_client, serve};
 use futures_util::StreamExt;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::{Body, SizeHint};
 use http_body_util::{BodyExt, Empty, Full};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tower::{Layer, ServiceExt, service_fn};
 use tower_conditional::{ConditionalBody, ConditionalLayer};
 
@@ -157,11 +155,7 @@ async fn a_body_error_over_tcp_aborts_the_response() {
         )
         .layer(ConditionalLayer::new());
     let addr = serve(app).await;
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let mut sender = http1_client(addr).await;
     let response = tokio::time::timeout(
         WAIT,
         sender.send_request(
@@ -278,11 +272,7 @@ async fn server_sent_events_arrive_while_the_stream_is_open() {
         )
         .layer(ConditionalLayer::new());
     let addr = serve(app).await;
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let mut sender = http1_client(addr).await;
     events.send("first").await.unwrap();
     let response = tokio::time::timeout(
         WAIT,

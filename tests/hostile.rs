@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 use axum::Router;
 use axum::routing::get;
 use bytes::Bytes;
-use common::{BoxError, Scripted, WAIT, body_bytes, serve};
+use common::{BoxError, Scripted, WAIT, body_bytes, http1_client, serve};
 use http::header::{
     CONTENT_LENGTH, ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE,
     LAST_MODIFIED,
@@ -26,8 +26,6 @@ use http::header::{
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tower::{Layer, Service, ServiceExt, service_fn};
 use tower_conditional::{ConditionalBody, ConditionalLayer, TagHash};
 
@@ -76,14 +74,7 @@ async fn send(
     path: &str,
     fields: &[(HeaderName, Vec<u8>)],
 ) -> (StatusCode, HeaderMap, Bytes) {
-    let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
-        .await
-        .unwrap()
-        .unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let mut sender = http1_client(addr).await;
     let mut request = Request::get(path).header("host", "127.0.0.1");
     for (name, value) in fields {
         request = request.header(name, HeaderValue::from_bytes(value).unwrap());

@@ -22,13 +22,11 @@ use axum::extract::Path;
 use axum::response::sse::{Event, Sse};
 use axum::routing::get;
 use bytes::Bytes;
-use common::serve;
+use common::{http1_client, serve};
 use futures_util::StreamExt;
 use http::header::{CONTENT_LENGTH, ETAG, IF_MATCH, IF_NONE_MATCH};
 use http::{HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tower_conditional::{ConditionalLayer, TagHash};
 
 const CLIENTS: u64 = 32;
@@ -168,11 +166,7 @@ struct Seen {
 async fn client(addr: std::net::SocketAddr, id: u64) -> (Vec<String>, Seen) {
     let mut errors = Vec::new();
     let mut seen = Seen::default();
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let mut sender = http1_client(addr).await;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (id + 1));
     let mut last_mutable_tag: Option<HeaderValue> = None;
     let mut check = |ok: bool, what: String| {

@@ -138,6 +138,23 @@ where
     addr
 }
 
+/// A hyper HTTP/1.1 client on one new connection to `addr`; the connection is driven by a task
+/// that ends with it.
+pub async fn http1_client(
+    addr: SocketAddr,
+) -> hyper::client::conn::http1::SendRequest<http_body_util::Empty<Bytes>> {
+    let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
+        .await
+        .expect("connected in time")
+        .unwrap();
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    sender
+}
+
 /// A response as read off the wire.
 #[derive(Debug)]
 pub struct RawResponse {
