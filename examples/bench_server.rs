@@ -7,7 +7,11 @@
 //! | `noop-layer` | the same behind a layer that does nothing (what any `Router::layer` costs) |
 //! | `layer` | the same behind `ConditionalLayer::new()` (tag generated: SHA-256 of the body) |
 //! | `fast` | the same with `TagHash::Fast` |
-//! | `handler-etag` | the layer, and the handler sets its own `ETag` |
+//! | `plain-etag` | the handler sets its own `ETag`, no layer |
+//! | `handler-etag` | that handler behind the layer |
+//! | `outer` | `layer`, but the layer wraps the whole `Router` instead of `Router::layer` |
+//! | `outer-etag` | `handler-etag`, with the layer around the whole `Router` |
+//! | `bare-304` | no layer; the handler answers `304` with an `ETag` (the least a 304 can cost) |
 //! | `slow-plain` | a handler doing 50 µs of CPU work, no layer |
 //! | `slow-layer` | that handler behind the layer |
 //! | `slow-source` | that handler behind the layer with a validator source that knows its tag |
@@ -16,11 +20,13 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
+use axum::{Router, ServiceExt};
 use bytes::Bytes;
 use http::header::ETAG;
+use http::{HeaderValue, StatusCode};
+use tower::ServiceBuilder;
 use tower_conditional::{BoxError, ConditionalLayer, Current, Representation, TagHash};
 
 /// The body every mode serves: 1 KiB of HTML-ish text.
@@ -51,9 +57,48 @@ fn stream_body() -> Body {
     Body::from_stream(futures_util::stream::iter(chunks))
 }
 
-fn app(mode: &str) -> Result<Router, String> {
+/// How the layer is placed.
+enum App {
+    /// As the `Router` says (with or without `Router::layer`).
+    Routed(Router),
+    /// The `ConditionalLayer` around the whole `Router`, as axum does middleware that must run
+    /// before routing; this avoids the boxing `Router::layer` does for each route.
+    Outer(Router, ConditionalLayer),
+}
+
+fn app(mode: &str) -> Result<App, String> {
+    let outer = |router| Ok(App::Outer(router, ConditionalLayer::new()));
+    match mode {
+        "outer" => return outer(plain_router()),
+        "outer-etag" => return outer(etag_router(etag_value())),
+        _ => {}
+    }
+    routed(mode).map(App::Routed)
+}
+
+fn etag_value() -> HeaderValue {
+    TagHash::CollisionResistant
+        .entity_tag(&[&BODY[..]], false)
+        .to_header_value()
+}
+
+fn plain_router() -> Router {
+    Router::new().route("/", get(|| async { Bytes::from_static(&BODY) }))
+}
+
+/// The handler sets the `ETag` itself.
+fn etag_router(value: HeaderValue) -> Router {
+    Router::new().route(
+        "/",
+        get(move || {
+            let value = value.clone();
+            async move { ([(ETAG, value)], Bytes::from_static(&BODY)) }
+        }),
+    )
+}
+
+fn routed(mode: &str) -> Result<Router, String> {
     let tag = TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false);
-    let plain = || Router::new().route("/", get(|| async { Bytes::from_static(&BODY) }));
     let slow = || {
         Router::new().route(
             "/",
@@ -64,25 +109,25 @@ fn app(mode: &str) -> Result<Router, String> {
         )
     };
     Ok(match mode {
-        "plain" => plain(),
+        "plain" => plain_router(),
         // What any `Router::layer` costs, for comparison.
-        "noop-layer" => plain().layer(tower::util::MapResponseLayer::new(
+        "noop-layer" => plain_router().layer(tower::util::MapResponseLayer::new(
             |response: http::Response<Body>| response,
         )),
-        "layer" => plain().layer(ConditionalLayer::new()),
-        "fast" => plain().layer(ConditionalLayer::new().hash(TagHash::Fast)),
-        "handler-etag" => {
+        "layer" => plain_router().layer(ConditionalLayer::new()),
+        "fast" => plain_router().layer(ConditionalLayer::new().hash(TagHash::Fast)),
+        "plain-etag" => etag_router(tag.to_header_value()),
+        "bare-304" => {
             let value = tag.to_header_value();
-            Router::new()
-                .route(
-                    "/",
-                    get(move || {
-                        let value = value.clone();
-                        async move { ([(ETAG, value)], Bytes::from_static(&BODY)) }
-                    }),
-                )
-                .layer(ConditionalLayer::new())
+            Router::new().route(
+                "/",
+                get(move || {
+                    let value = value.clone();
+                    async move { (StatusCode::NOT_MODIFIED, [(ETAG, value)]) }
+                }),
+            )
         }
+        "handler-etag" => etag_router(tag.to_header_value()).layer(ConditionalLayer::new()),
         "slow-plain" => slow(),
         "slow-layer" => slow().layer(ConditionalLayer::new()),
         "slow-source" => slow().layer(ConditionalLayer::new().validator_source(
@@ -109,7 +154,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .block_on(async move {
             let listener = tokio::net::TcpListener::bind(&addr).await?;
             println!("bench_server {mode} on http://{}", listener.local_addr()?);
-            axum::serve(listener, app).await?;
+            match app {
+                App::Routed(router) => axum::serve(listener, router).await?,
+                App::Outer(router, layer) => {
+                    // `with_state` once, as `axum::serve` does for a `Router`: otherwise axum
+                    // builds each handler's route anew for every request.
+                    let service = ServiceBuilder::new()
+                        .map_response(|response: http::Response<_>| response.map(Body::new))
+                        .layer(layer)
+                        .service(router.with_state(()));
+                    let service = ServiceExt::<axum::extract::Request>::into_make_service(service);
+                    axum::serve(listener, service).await?
+                }
+            }
             Ok(())
         })
 }

@@ -44,6 +44,9 @@ fn main() {
         "handler-etag" => etag_route(value).layer(ConditionalLayer::new()),
         other => panic!("unknown mode {other}"),
     };
+    // As `axum::serve` does once per connection: without it, axum builds each handler's route
+    // (and applies every `Router::layer`) anew for each request.
+    let app = app.with_state::<()>(());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

@@ -24,7 +24,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<B: Body> {
         PassThrough { #[pin] inner: B },
-        Buffered { chunks: VecDeque<Bytes>, rest: Rest<B> },
+        Buffered { chunks: Chunks, rest: Rest<B> },
         // `len` bytes of another body, after skipping `skip` of them: a 206 the layer cut out
         // of a full 200.
         Slice { inner: Pin<Box<ConditionalBody<B>>>, skip: u64, len: u64 },
@@ -37,10 +37,59 @@ pin_project! {
     }
 }
 
+/// Buffered chunks, in order. Most bodies are one frame, which needs no list: the first chunk
+/// is held apart, and only the second one allocates the list.
+#[derive(Debug, Default)]
+pub(crate) struct Chunks {
+    first: Option<Bytes>,
+    rest: VecDeque<Bytes>,
+    /// Their total length.
+    len: usize,
+}
+
+impl Chunks {
+    pub(crate) fn push(&mut self, chunk: Bytes) {
+        self.len = self.len.saturating_add(chunk.len());
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(chunk);
+        } else {
+            self.rest.push_back(chunk);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Bytes> {
+        let chunk = self.first.take().or_else(|| self.rest.pop_front())?;
+        self.len = self.len.saturating_sub(chunk.len());
+        Some(chunk)
+    }
+
+    /// The total length of the chunks.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+
+    /// The chunks in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        self.first.iter().chain(&self.rest).map(|chunk| &chunk[..])
+    }
+}
+
+impl From<Bytes> for Chunks {
+    fn from(chunk: Bytes) -> Self {
+        let mut chunks = Self::default();
+        chunks.push(chunk);
+        chunks
+    }
+}
+
 /// What follows the buffered chunks.
 enum Rest<B: Body> {
-    /// The inner body ended, possibly with trailers.
-    End(Option<HeaderMap>),
+    /// The inner body ended, possibly with trailers (boxed: rare, and large beside the rest).
+    End(Option<Box<HeaderMap>>),
     /// The inner body was not read to the end (it exceeded the buffer limit).
     Body(Pin<Box<B>>),
     /// The inner body failed after the buffered chunks.
@@ -67,17 +116,17 @@ impl<B: Body> ConditionalBody<B> {
     }
 
     /// A fully read body: its chunks, then its trailers.
-    pub(crate) fn complete(chunks: VecDeque<Bytes>, trailers: Option<HeaderMap>) -> Self {
+    pub(crate) fn complete(chunks: Chunks, trailers: Option<Box<HeaderMap>>) -> Self {
         Self::buffered(chunks, Rest::End(trailers))
     }
 
     /// The chunks read so far, then the rest of `body`.
-    pub(crate) fn resume(chunks: VecDeque<Bytes>, body: Pin<Box<B>>) -> Self {
+    pub(crate) fn resume(chunks: Chunks, body: Pin<Box<B>>) -> Self {
         Self::buffered(chunks, Rest::Body(body))
     }
 
     /// The chunks read before `error`, then `error`.
-    pub(crate) fn failed(chunks: VecDeque<Bytes>, error: B::Error) -> Self {
+    pub(crate) fn failed(chunks: Chunks, error: B::Error) -> Self {
         Self::buffered(chunks, Rest::Error(Some(error)))
     }
 
@@ -92,7 +141,7 @@ impl<B: Body> ConditionalBody<B> {
         }
     }
 
-    fn buffered(chunks: VecDeque<Bytes>, rest: Rest<B>) -> Self {
+    fn buffered(chunks: Chunks, rest: Rest<B>) -> Self {
         Self {
             kind: Kind::Buffered { chunks, rest },
         }
@@ -114,9 +163,11 @@ impl<B: Body> Body for ConditionalBody<B> {
                     return Poll::Ready(Some(Ok(Frame::data(chunk))));
                 }
                 match rest {
-                    Rest::End(trailers) => {
-                        Poll::Ready(trailers.take().map(Frame::trailers).map(Ok))
-                    }
+                    Rest::End(trailers) => Poll::Ready(
+                        trailers
+                            .take()
+                            .map(|trailers| Ok(Frame::trailers(*trailers))),
+                    ),
                     Rest::Body(body) => body.as_mut().poll_frame(cx).map(into_bytes_frame),
                     Rest::Error(error) => Poll::Ready(error.take().map(Err)),
                 }
@@ -170,7 +221,7 @@ impl<B: Body> Body for ConditionalBody<B> {
         match &self.kind {
             Kind::PassThrough { inner } => inner.size_hint(),
             Kind::Buffered { chunks, rest } => {
-                let buffered = chunks.iter().map(|chunk| chunk.len() as u64).sum::<u64>();
+                let buffered = chunks.len() as u64;
                 match rest {
                     Rest::End(None) => SizeHint::with_exact(buffered),
                     // An exact length would make HTTP/1.1 servers use Content-Length, which

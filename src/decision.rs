@@ -96,6 +96,9 @@ impl Decision {
 
     /// Reports the decision to `tracing`, and attaches it to the response when `attach`.
     pub(crate) fn record(mut self, head: &mut response::Parts, attach: bool) {
+        if !Self::wanted(attach) {
+            return;
+        }
         if self.etag == TagOrigin::None && head.headers.contains_key(http::header::ETAG) {
             self.etag = TagOrigin::Handler;
         }
@@ -113,5 +116,15 @@ impl Decision {
         if attach {
             head.extensions.insert(self);
         }
+    }
+
+    /// Whether a decision is attached or traced at all; when not, nothing is worth working out
+    /// for it.
+    pub(crate) fn wanted(attach: bool) -> bool {
+        #[cfg(feature = "tracing")]
+        let traced = tracing::enabled!(target: "tower_conditional", tracing::Level::DEBUG);
+        #[cfg(not(feature = "tracing"))]
+        let traced = false;
+        attach || traced
     }
 }

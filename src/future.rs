@@ -1,4 +1,3 @@
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,7 +13,7 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 use tower::Service;
 
-use crate::body::ConditionalBody;
+use crate::body::{Chunks, ConditionalBody};
 use crate::decision::{Decision, PassReason, TagOrigin};
 use crate::etag::{Comparison, TagCondition, TagRef, evaluate_tag_field};
 use crate::layer::{Config, ResponseInfo};
@@ -23,7 +22,7 @@ use crate::precondition::{
 };
 use crate::range::single_byte_range;
 use crate::response::{into_not_modified, into_precondition_failed};
-use crate::service::{RequestFacts, dispatch, has_preconditions};
+use crate::service::{RequestFacts, has_preconditions, request_facts};
 use crate::source::{BoxError, Current, PreconditionCheck, Representation, SourceFuture};
 
 pin_project! {
@@ -58,6 +57,7 @@ impl<S, ReqBody, B> ResponseFuture<S, ReqBody, B>
 where
     S: Service<Request<ReqBody>>,
 {
+    #[inline(always)]
     pub(crate) fn new(
         future: S::Future,
         request: Option<RequestFacts>,
@@ -106,11 +106,10 @@ where
                             this.state.set(State::Done);
                             return Poll::Ready(Ok(response));
                         }
-                        BeforeHandler::Call(request, representation) => {
-                            let (future, facts) =
-                                dispatch(&mut service, request, this.config, representation);
+                        BeforeHandler::Call(mut request, representation) => {
+                            let facts = request_facts(&mut request, this.config, representation);
                             this.state.set(State::Inner {
-                                future,
+                                future: service.call(request),
                                 request: facts,
                             });
                         }
@@ -253,10 +252,7 @@ fn source_unavailable<B: Body>(attach: bool) -> Response<ConditionalBody<B>> {
         ..Decision::passed(PassReason::SourceFailed)
     }
     .record(&mut head, attach);
-    let body = ConditionalBody::complete(
-        VecDeque::from([Bytes::from_static(MESSAGE.as_bytes())]),
-        None,
-    );
+    let body = ConditionalBody::complete(Bytes::from_static(MESSAGE.as_bytes()).into(), None);
     Response::from_parts(head, body)
 }
 
@@ -270,31 +266,35 @@ enum Next<B: Body> {
 /// Decides what to do with the inner service's response to a GET or HEAD.
 fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config) -> Next<B> {
     let (mut head, body) = response.into_parts();
-    let mut origin = if head.headers.contains_key(ETAG) {
-        TagOrigin::Handler
-    } else {
-        TagOrigin::None
-    };
+    let mut handler_tag = None;
     if head.status.is_success()
         && let Some(representation) = request.representation()
     {
+        handler_tag = Some(head.headers.contains_key(ETAG));
         representation.fill_in(&mut head.headers);
-        if origin == TagOrigin::None && head.headers.contains_key(ETAG) {
-            origin = TagOrigin::Source;
-        }
     }
+    let fields = HeadFields::read(&head.headers);
+    let origin = match (fields.etag, handler_tag) {
+        (false, _) => TagOrigin::None,
+        (true, Some(false)) => TagOrigin::Source,
+        (true, _) => TagOrigin::Handler,
+    };
     if config.weaken_encoded_tags {
         if origin != TagOrigin::None && head.status.is_success() {
-            weaken_if_encoded(&mut head.headers);
-        } else if head.status == StatusCode::NOT_MODIFIED {
-            keep_the_clients_weak_tag(&mut head.headers, &request.conditions);
+            if fields.content_coded {
+                weaken(&mut head.headers);
+            }
+        } else if head.status == StatusCode::NOT_MODIFIED
+            && let Some(conditions) = request.conditions()
+        {
+            keep_the_clients_weak_tag(&mut head.headers, conditions);
         }
     }
 
     // RFC 9110 §13.2.1: preconditions apply where the response would be 2xx.
     let untouched = if !head.status.is_success() {
         Some(PassReason::Status)
-    } else if is_streaming(&head.headers) {
+    } else if fields.streaming {
         Some(PassReason::Streaming)
     } else if skipped(config, &request, &head) {
         Some(PassReason::Skipped)
@@ -312,9 +312,9 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
         Some(Some(PassReason::Head))
     } else if head.status != StatusCode::OK {
         Some(Some(PassReason::Status))
-    } else if head.headers.contains_key(CONTENT_RANGE) {
+    } else if fields.content_range {
         Some(Some(PassReason::PartialContent))
-    } else if has_no_store(&head.headers) {
+    } else if fields.no_store {
         Some(Some(PassReason::NoStore))
     } else if body.size_hint().lower() > config.buffer_limit as u64 {
         Some(Some(PassReason::OverLimit))
@@ -335,8 +335,7 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
     Next::Buffer(Buffering {
         head,
         body: Box::pin(body),
-        chunks: VecDeque::new(),
-        len: 0,
+        chunks: Chunks::default(),
         trailers: None,
         request,
     })
@@ -346,9 +345,8 @@ fn start<B: Body>(response: Response<B>, request: RequestFacts, config: &Config)
 struct Buffering<B> {
     head: response::Parts,
     body: Pin<Box<B>>,
-    chunks: VecDeque<Bytes>,
-    len: usize,
-    trailers: Option<HeaderMap>,
+    chunks: Chunks,
+    trailers: Option<Box<HeaderMap>>,
     request: RequestFacts,
 }
 
@@ -375,9 +373,8 @@ impl<B: Body> Buffering<B> {
                     if chunk.is_empty() {
                         continue;
                     }
-                    self.len = self.len.saturating_add(chunk.len());
-                    self.chunks.push_back(chunk);
-                    if self.len > limit {
+                    self.chunks.push(chunk);
+                    if self.chunks.len() > limit {
                         return Poll::Ready(BodyEnd::OverLimit);
                     }
                 }
@@ -385,7 +382,7 @@ impl<B: Body> Buffering<B> {
                     if let Ok(trailers) = frame.into_trailers() {
                         match &mut self.trailers {
                             Some(existing) => existing.extend(trailers),
-                            None => self.trailers = Some(trailers),
+                            None => self.trailers = Some(Box::new(trailers)),
                         }
                     }
                 }
@@ -397,25 +394,23 @@ impl<B: Body> Buffering<B> {
         let Self {
             mut head,
             body,
-            mut chunks,
-            len,
+            chunks,
             trailers,
             request,
         } = self;
         match end {
             BodyEnd::Complete => {
-                let tag = config
-                    .hash
-                    .tag_value(chunks.make_contiguous(), config.weak_tags);
+                let len = chunks.len();
+                let tag = config.hash.tag_value(len, chunks.iter(), config.weak_tags);
                 head.headers.insert(ETAG, tag);
                 // The body's exact size hint gives servers the length. A length the handler
                 // claimed is replaced by the true one (or dropped, with trailers, which need a
                 // chunked body on HTTP/1.1).
-                if head.headers.contains_key(CONTENT_LENGTH) {
-                    if trailers.is_none() {
-                        head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
-                    } else {
+                if let Some(claimed) = head.headers.get(CONTENT_LENGTH) {
+                    if trailers.is_some() {
                         head.headers.remove(CONTENT_LENGTH);
+                    } else if parse_length(claimed) != Some(len as u64) {
+                        head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
                     }
                 }
                 let body = ConditionalBody::complete(chunks, trailers);
@@ -458,11 +453,11 @@ fn respond<B: Body>(
 }
 
 fn outcome(head: &response::Parts, request: &RequestFacts) -> Outcome {
-    if request.conditions.is_empty() {
+    let Some(conditions) = request.conditions() else {
         return Outcome::Proceed;
-    }
+    };
     let validators = ValidatorsRef::from_headers(&head.headers);
-    match evaluate_ref(&request.method, &request.conditions, Some(validators)) {
+    match evaluate_ref(&request.method, conditions, Some(validators)) {
         // A 304 stands in for a 200 only (RFC 9110 §15.4.5); a 206 or 204 is sent as it is.
         Outcome::NotModified if head.status != StatusCode::OK => Outcome::Proceed,
         outcome => outcome,
@@ -478,9 +473,10 @@ fn apply<B: Body>(
 ) -> Response<ConditionalBody<B>> {
     decision.outcome = outcome;
     match outcome {
-        Outcome::Proceed => match request.deferred_range() {
-            Some(range) if head.status == StatusCode::OK => {
-                let (head, body) = serve_range(head, body, range, &request.conditions);
+        Outcome::Proceed => match (request.deferred_range(), request.conditions()) {
+            // The range was held back because the request has an If-Range.
+            (Some(range), Some(conditions)) if head.status == StatusCode::OK => {
+                let (head, body) = serve_range(head, body, range, conditions);
                 finish_head(head, body, request, decision)
             }
             _ => finish_head(head, body, request, decision),
@@ -489,8 +485,10 @@ fn apply<B: Body>(
             // A HEAD saves nothing: it would not have had a body anyway.
             decision.saved_bytes = if request.method == Method::HEAD {
                 Some(0)
-            } else {
+            } else if Decision::wanted(request.decisions) {
                 content_length(&head.headers).or(body.size_hint().exact())
+            } else {
+                None
             };
             into_not_modified(&mut head);
             decision.record(&mut head, request.decisions);
@@ -505,9 +503,16 @@ fn apply<B: Body>(
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse().ok())
+    headers.get(CONTENT_LENGTH).and_then(parse_length)
+}
+
+/// `Content-Length = 1*DIGIT` (RFC 9110 §8.6): no sign, no spaces.
+fn parse_length(value: &HeaderValue) -> Option<u64> {
+    let digits = value.as_bytes();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// A HEAD forwarded as GET gets GET's head without GET's body; `Content-Length` says how long
@@ -568,19 +573,49 @@ fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> b
     }
 }
 
+/// What [`start`] reads of a response head, in one pass over the few fields a response has
+/// (cheaper than a lookup for each field it might have).
+#[derive(Default)]
+struct HeadFields {
+    etag: bool,
+    content_coded: bool,
+    streaming: bool,
+    content_range: bool,
+    no_store: bool,
+}
+
+impl HeadFields {
+    fn read(headers: &HeaderMap) -> Self {
+        let mut fields = Self::default();
+        for (name, value) in headers {
+            if name == ETAG {
+                fields.etag = true;
+            } else if name == CONTENT_ENCODING {
+                fields.content_coded |= is_content_coding(value);
+            } else if name == CONTENT_TYPE {
+                fields.streaming |= is_streaming(value);
+            } else if name == CONTENT_RANGE {
+                fields.content_range = true;
+            } else if name == CACHE_CONTROL {
+                fields.no_store |= has_no_store(value);
+            }
+        }
+        fields
+    }
+}
+
+/// A `Content-Encoding` other than `identity`.
+fn is_content_coding(value: &HeaderValue) -> bool {
+    let coding = value.as_bytes().trim_ascii();
+    !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity")
+}
+
 /// A strong tag that came from inside, on a content-coded body: a compression layer between
 /// the handler and this layer (tower-http's `CompressionLayer` around `ServeDir`, say) copies the
 /// identity bytes' strong tag onto the gzip bytes, so one strong tag would name two byte
 /// sequences (RFC 9110 §8.8.1). Weakened, it still revalidates (If-None-Match compares weakly) but
 /// promises no byte identity, as nginx does when it compresses.
-fn weaken_if_encoded(headers: &mut HeaderMap) {
-    let encoded = headers.get(CONTENT_ENCODING).is_some_and(|coding| {
-        let coding = coding.as_bytes().trim_ascii();
-        !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity")
-    });
-    if !encoded {
-        return;
-    }
+fn weaken(headers: &mut HeaderMap) {
     // Several ETag lines are malformed: left as they are.
     let Some(tag) = single_value(headers, &ETAG) else {
         return;
@@ -621,23 +656,21 @@ fn keep_the_clients_weak_tag(headers: &mut HeaderMap, conditions: &HeaderMap) {
     }
 }
 
-/// Responses that stream by nature: buffering them would hold back events (rack #1619).
-fn is_streaming(headers: &HeaderMap) -> bool {
-    headers.get(CONTENT_TYPE).is_some_and(|value| {
-        let value = value.as_bytes();
-        starts_with_ignore_case(value, b"text/event-stream")
-            || starts_with_ignore_case(value, b"application/grpc")
-    })
+/// A `Content-Type` of responses that stream by nature: buffering them would hold back events
+/// (rack #1619).
+fn is_streaming(content_type: &HeaderValue) -> bool {
+    let value = content_type.as_bytes();
+    starts_with_ignore_case(value, b"text/event-stream")
+        || starts_with_ignore_case(value, b"application/grpc")
 }
 
-/// `Cache-Control: no-store`: nothing will revalidate the response, so no tag is worth hashing.
-fn has_no_store(headers: &HeaderMap) -> bool {
-    headers.get_all(CACHE_CONTROL).iter().any(|value| {
-        value
-            .as_bytes()
-            .split(|&byte| byte == b',')
-            .any(|directive| directive.trim_ascii().eq_ignore_ascii_case(b"no-store"))
-    })
+/// A `Cache-Control` line with `no-store`: nothing will revalidate the response, so no tag is
+/// worth hashing.
+fn has_no_store(cache_control: &HeaderValue) -> bool {
+    cache_control
+        .as_bytes()
+        .split(|&byte| byte == b',')
+        .any(|directive| directive.trim_ascii().eq_ignore_ascii_case(b"no-store"))
 }
 
 fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {

@@ -30,7 +30,7 @@
 use http::header::{ETAG, LAST_MODIFIED};
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, request};
 
-use crate::precondition::CONDITIONAL_HEADERS;
+use crate::precondition::{CONDITIONAL_HEADERS, fields_where};
 use crate::{Outcome, Validators, evaluate};
 
 /// A request's method and precondition fields, to judge against a validator known in a handler.
@@ -49,13 +49,10 @@ impl Preconditions {
 
     /// Reads the precondition fields of `headers` for a request with `method`.
     pub fn new(method: Method, headers: &HeaderMap) -> Self {
-        let mut conditions = HeaderMap::new();
-        for name in &CONDITIONAL_HEADERS {
-            for value in headers.get_all(name) {
-                conditions.append(name.clone(), value.clone());
-            }
+        Self {
+            method,
+            conditions: fields_where(headers, |name| CONDITIONAL_HEADERS.contains(name)),
         }
-        Self { method, conditions }
     }
 
     /// Whether the request carries any precondition at all.

@@ -252,6 +252,18 @@ pub(crate) const CONDITIONAL_HEADERS: [HeaderName; 4] = [
     IF_UNMODIFIED_SINCE,
 ];
 
+/// A copy of the fields of `headers` whose names are `wanted`. One pass over the fields a
+/// request has costs less than a lookup for each field it might have.
+pub(crate) fn fields_where(headers: &HeaderMap, wanted: impl Fn(&HeaderName) -> bool) -> HeaderMap {
+    let mut fields = HeaderMap::new();
+    for (name, value) in headers {
+        if wanted(name) {
+            fields.append(name.clone(), value.clone());
+        }
+    }
+    fields
+}
+
 /// The one value of a field that must not be repeated.
 pub(crate) fn single_value<'a>(
     headers: &'a HeaderMap,

@@ -9,7 +9,7 @@ use tower::Service;
 use crate::body::ConditionalBody;
 use crate::future::ResponseFuture;
 use crate::layer::{ConditionalLayer, Config};
-use crate::precondition::CONDITIONAL_HEADERS;
+use crate::precondition::{CONDITIONAL_HEADERS, fields_where};
 use crate::source::Representation;
 
 /// Middleware that gives GET/HEAD responses entity tags and answers conditional requests with
@@ -66,7 +66,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         if let Some(source) = &self.config.source
             && consults_source(&request)
         {
@@ -83,8 +83,8 @@ where
                 Arc::clone(&self.config),
             );
         }
-        let (future, facts) = dispatch(&mut self.inner, request, &self.config, None);
-        ResponseFuture::new(future, facts, Arc::clone(&self.config))
+        let facts = request_facts(&mut request, &self.config, None);
+        ResponseFuture::new(self.inner.call(request), facts, Arc::clone(&self.config))
     }
 }
 
@@ -97,48 +97,42 @@ fn consults_source<B>(request: &Request<B>) -> bool {
             && has_preconditions(request.headers())
 }
 
-/// Calls the inner service, and says what the response future must know of the request.
+/// What the response future must know of `request`, which it readies for the inner service
+/// (a HEAD may become a GET, a `Range` may be held back). `None`: the response passes through.
 /// `representation` is what a validator source said of the resource, when it knew.
-pub(crate) fn dispatch<S, ReqBody, ResBody>(
-    service: &mut S,
-    mut request: Request<ReqBody>,
+pub(crate) fn request_facts<ReqBody>(
+    request: &mut Request<ReqBody>,
     config: &Config,
     representation: Option<Representation>,
-) -> (S::Future, Option<RequestFacts>)
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-{
+) -> Option<RequestFacts> {
     let method = request.method().clone();
     // Other methods have run by the time the response is here: turning their answer into a
     // 304 or 412 would hide a mutation that happened (trillium #943).
     if method != Method::GET && method != Method::HEAD {
-        return (service.call(request), None);
+        return None;
     }
     let head_as_get = method == Method::HEAD && config.head_as_get;
     if head_as_get {
         *request.method_mut() = Method::GET;
     }
-    let mut conditions = conditional_headers(request.headers());
+    let conditions = fields_where(request.headers(), |name| {
+        CONDITIONAL_HEADERS.contains(name) || name == IF_RANGE
+    });
     // RFC 9110 §13.1.5 without a source to vouch for the current version: ask for the whole
     // representation, then cut the range out of it if If-Range names that very version.
-    let deferred_range = if method == Method::GET
-        && representation.is_none()
-        && request.headers().contains_key(IF_RANGE)
-    {
-        let headers = request.headers_mut();
-        for value in headers.get_all(IF_RANGE) {
-            conditions.append(IF_RANGE, value.clone());
-        }
-        headers.remove(IF_RANGE);
-        let mut ranges = match headers.entry(RANGE) {
-            http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
-            http::header::Entry::Vacant(_) => Vec::new(),
+    let deferred_range =
+        if method == Method::GET && representation.is_none() && conditions.contains_key(IF_RANGE) {
+            let headers = request.headers_mut();
+            headers.remove(IF_RANGE);
+            let mut ranges = match headers.entry(RANGE) {
+                http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
+                http::header::Entry::Vacant(_) => Vec::new(),
+            };
+            // One Range field, or none worth honouring.
+            ranges.pop().filter(|_| ranges.is_empty())
+        } else {
+            None
         };
-        // One Range field, or none worth honouring.
-        ranges.pop().filter(|_| ranges.is_empty())
-    } else {
-        None
-    };
     let uri = config.skip.as_ref().map(|_| request.uri().clone());
     let rare = (uri.is_some() || deferred_range.is_some() || representation.is_some()).then(|| {
         Box::new(RareFacts {
@@ -147,14 +141,13 @@ where
             representation,
         })
     });
-    let facts = RequestFacts {
-        conditions,
+    Some(RequestFacts {
+        conditions: (!conditions.is_empty()).then(|| Box::new(conditions)),
         method,
         head_as_get,
         decisions: config.decisions,
         rare,
-    };
-    (service.call(request), Some(facts))
+    })
 }
 
 /// What the response future needs to know of the request.
@@ -162,8 +155,9 @@ where
 pub(crate) struct RequestFacts {
     /// The method the client sent.
     pub(crate) method: Method,
-    /// The request's precondition fields, and only those.
-    pub(crate) conditions: HeaderMap,
+    /// The request's precondition fields and `If-Range`, when it has any (boxed: most requests
+    /// have none, and the response future stays small).
+    pub(crate) conditions: Option<Box<HeaderMap>>,
     /// A HEAD forwarded as GET: the response body is GET's and must not reach the client.
     pub(crate) head_as_get: bool,
     /// Whether responses carry a [`Decision`](crate::Decision) extension.
@@ -183,6 +177,11 @@ pub(crate) struct RareFacts {
 }
 
 impl RequestFacts {
+    /// The request's precondition fields and `If-Range`, if any.
+    pub(crate) fn conditions(&self) -> Option<&HeaderMap> {
+        self.conditions.as_deref()
+    }
+
     /// Whether the response is a GET response whose body can be hashed.
     pub(crate) fn has_get_body(&self) -> bool {
         self.method == Method::GET || self.head_as_get
@@ -199,16 +198,6 @@ impl RequestFacts {
     pub(crate) fn representation(&self) -> Option<&Representation> {
         self.rare.as_ref()?.representation.as_ref()
     }
-}
-
-fn conditional_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut conditions = HeaderMap::new();
-    for name in &CONDITIONAL_HEADERS {
-        for value in headers.get_all(name) {
-            conditions.append(name.clone(), value.clone());
-        }
-    }
-    conditions
 }
 
 /// Whether a request carries any of the preconditions [`evaluate`](crate::evaluate) reads.

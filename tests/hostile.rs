@@ -336,21 +336,24 @@ async fn size_hints_that_lie_do_not_move_the_limit() {
     assert_eq!(polled.load(Ordering::SeqCst), 0);
     assert!(!response.headers().contains_key(ETAG));
     assert_eq!(body_bytes(response.into_body()).await, "small".as_bytes());
-    // A handler Content-Length that lies is replaced by the true length of a tagged body.
-    let service = ConditionalLayer::new().layer(service_fn(|_: Request<Empty<Bytes>>| async {
-        let mut response = Response::new(Scripted::chunks(["0123456789"; 100]));
-        response
-            .headers_mut()
-            .insert(CONTENT_LENGTH, HeaderValue::from_static("5"));
-        Ok::<_, Infallible>(response)
-    }));
-    let response = service
-        .oneshot(Request::get("/").body(Empty::new()).unwrap())
-        .await
-        .unwrap();
-    assert!(response.headers().contains_key(ETAG));
-    assert_eq!(response.headers()[CONTENT_LENGTH], "1000");
-    assert_eq!(body_bytes(response.into_body()).await.len(), 1000);
+    // A handler Content-Length that lies, or is not 1*DIGIT though a lenient parser would read
+    // the right number in it, is replaced by the true length of a tagged body.
+    for claimed in ["5", "+1000", "1000 ", "1000, 1000", "1000"] {
+        let service = ConditionalLayer::new().layer(service_fn(move |_: Request<Empty<Bytes>>| {
+            let mut response = Response::new(Scripted::chunks(["0123456789"; 100]));
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static(claimed));
+            async { Ok::<_, Infallible>(response) }
+        }));
+        let response = service
+            .oneshot(Request::get("/").body(Empty::new()).unwrap())
+            .await
+            .unwrap();
+        assert!(response.headers().contains_key(ETAG));
+        assert_eq!(response.headers()[CONTENT_LENGTH], "1000", "{claimed:?}");
+        assert_eq!(body_bytes(response.into_body()).await.len(), 1000);
+    }
 }
 
 #[tokio::test]
