@@ -11,6 +11,7 @@
 //! | `handler-etag` | that handler behind the layer |
 //! | `outer` | `layer`, but the layer wraps the whole `Router` instead of `Router::layer` |
 //! | `outer-etag` | `handler-etag`, with the layer around the whole `Router` |
+//! | `outer-source` | `plain` with the layer around the whole `Router` and a validator source |
 //! | `bare-304` | no layer; the handler answers `304` with an `ETag` (the least a 304 can cost) |
 //! | `slow-plain` | a handler doing 50 µs of CPU work, no layer |
 //! | `slow-layer` | that handler behind the layer |
@@ -71,9 +72,19 @@ fn app(mode: &str) -> Result<App, String> {
     match mode {
         "outer" => return outer(plain_router()),
         "outer-etag" => return outer(etag_router(etag_value())),
+        "outer-source" => return Ok(App::Outer(plain_router(), with_source())),
         _ => {}
     }
     routed(mode).map(App::Routed)
+}
+
+/// The layer with a validator source that knows the body's tag.
+fn with_source() -> ConditionalLayer {
+    let tag = TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false);
+    ConditionalLayer::new().validator_source(move |_: &http::request::Parts| {
+        let representation = Representation::new().etag(tag.clone());
+        async move { Ok::<_, BoxError>(Current::Exists(representation)) }
+    })
 }
 
 fn etag_value() -> HeaderValue {
@@ -130,12 +141,7 @@ fn routed(mode: &str) -> Result<Router, String> {
         "handler-etag" => etag_router(tag.to_header_value()).layer(ConditionalLayer::new()),
         "slow-plain" => slow(),
         "slow-layer" => slow().layer(ConditionalLayer::new()),
-        "slow-source" => slow().layer(ConditionalLayer::new().validator_source(
-            move |_: &http::request::Parts| {
-                let representation = Representation::new().etag(tag.clone());
-                async move { Ok::<_, BoxError>(Current::Exists(representation)) }
-            },
-        )),
+        "slow-source" => slow().layer(with_source()),
         "stream" => Router::new()
             .route("/stream", get(|| async { stream_body() }))
             .layer(ConditionalLayer::new().buffer_limit(1024 * 1024)),

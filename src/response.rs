@@ -6,12 +6,14 @@ use http::header::{
 };
 use http::{StatusCode, response};
 
+const CONTENT_FIELD_COUNT: usize = 6;
+
 /// Fields that describe the content a 304 or 412 does not carry. RFC 9110 §15.4.5: a 304 keeps
 /// the fields a 200 would have (ETag, Cache-Control, Expires, Vary, Content-Location, Date,
 /// Set-Cookie, ...) but SHOULD NOT carry representation metadata beyond them; a stale
 /// `Content-Encoding` makes clients try to decode an empty body, and a `Content-Length` or
 /// `Transfer-Encoding` corrupts cache entries (PEERS.md, pitfalls 2 and 3).
-const CONTENT_FIELDS: [HeaderName; 6] = [
+const CONTENT_FIELDS: [HeaderName; CONTENT_FIELD_COUNT] = [
     CONTENT_TYPE,
     CONTENT_LENGTH,
     CONTENT_ENCODING,
@@ -39,8 +41,17 @@ pub(crate) fn into_precondition_failed(head: &mut response::Parts) {
 }
 
 fn remove_content_fields(head: &mut response::Parts) {
-    for name in &CONTENT_FIELDS {
-        head.headers.remove(name);
+    // A removal costs a lookup: find the few fields the head has in one pass, then remove those.
+    let mut present = [false; CONTENT_FIELD_COUNT];
+    for name in head.headers.keys() {
+        for (field, present) in CONTENT_FIELDS.iter().zip(&mut present) {
+            *present |= name == field;
+        }
+    }
+    for (field, present) in CONTENT_FIELDS.iter().zip(present) {
+        if present {
+            head.headers.remove(field);
+        }
     }
 }
 

@@ -130,3 +130,38 @@ async fn several_etag_lines_are_never_rewritten() {
         assert_eq!(tags, ["\"a\"", "\"b\""], "{status}");
     }
 }
+
+/// Found by the `layer` fuzzer after the response head came to be read in one pass: the fuzzer's
+/// reference read only the first `Content-Encoding` line, the layer now reads them all.
+/// `Content-Encoding` is a list (RFC 9110 §8.4), so an empty first line and a `gzip` second
+/// line are a gzip body, whose strong tag must be weakened; lines that name only `identity`
+/// leave it strong.
+#[tokio::test]
+async fn every_content_encoding_line_counts() {
+    for (lines, expected) in [
+        (&["", "gzip"][..], "W/\"a\""),
+        (&["identity", "gzip"][..], "W/\"a\""),
+        (&["gzip"][..], "W/\"a\""),
+        (&["identity", " "][..], "\"a\""),
+        (&[][..], "\"a\""),
+    ] {
+        let service = ConditionalLayer::new().layer(service_fn(move |_: Request<Empty<Bytes>>| {
+            let mut response = Response::new(Full::new(Bytes::from_static(b"body")));
+            let headers = response.headers_mut();
+            headers.insert(ETAG, HeaderValue::from_static("\"a\""));
+            for line in lines {
+                headers.append(
+                    http::header::CONTENT_ENCODING,
+                    HeaderValue::from_static(line),
+                );
+            }
+            async { Ok::<_, Infallible>(response) }
+        }));
+        let request = Request::get("/").body(Empty::new()).unwrap();
+        let response = tokio::time::timeout(WAIT, service.oneshot(request))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(response.headers()[ETAG], expected, "{lines:?}");
+    }
+}

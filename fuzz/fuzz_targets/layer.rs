@@ -326,9 +326,11 @@ fuzz_target!(|input: Input| {
         _ => false,
     };
     if weakened {
+        // Content-Encoding is a list: any line with a coding other than identity counts.
         let encoded = response_fields
-            .get(http::header::CONTENT_ENCODING)
-            .is_some_and(|coding| {
+            .get_all(http::header::CONTENT_ENCODING)
+            .iter()
+            .any(|coding| {
                 let coding = coding.as_bytes().trim_ascii();
                 !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity")
             });
