@@ -43,12 +43,16 @@ pin_project! {
 pub(crate) struct Chunks {
     first: Option<Bytes>,
     rest: VecDeque<Bytes>,
-    /// Their total length.
+    /// Their total length, in bytes.
     len: usize,
 }
 
 impl Chunks {
+    /// Appends `chunk`; an empty one is no chunk at all.
     pub(crate) fn push(&mut self, chunk: Bytes) {
+        if chunk.is_empty() {
+            return;
+        }
         self.len = self.len.saturating_add(chunk.len());
         if self.first.is_none() && self.rest.is_empty() {
             self.first = Some(chunk);
@@ -63,8 +67,8 @@ impl Chunks {
         Some(chunk)
     }
 
-    /// The total length of the chunks.
-    pub(crate) fn len(&self) -> usize {
+    /// The total length of the chunks, in bytes.
+    pub(crate) fn byte_len(&self) -> usize {
         self.len
     }
 
@@ -221,7 +225,7 @@ impl<B: Body> Body for ConditionalBody<B> {
         match &self.kind {
             Kind::PassThrough { inner } => inner.size_hint(),
             Kind::Buffered { chunks, rest } => {
-                let buffered = chunks.len() as u64;
+                let buffered = chunks.byte_len() as u64;
                 match rest {
                     Rest::End(None) => SizeHint::with_exact(buffered),
                     // An exact length would make HTTP/1.1 servers use Content-Length, which
@@ -276,5 +280,36 @@ impl<B: Body> fmt::Debug for ConditionalBody<B> {
         f.debug_struct("ConditionalBody")
             .field("kind", &kind)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_keep_their_order_and_skip_empty_ones() {
+        let mut chunks = Chunks::default();
+        assert!(chunks.is_empty());
+        for chunk in ["", "a", "", "bc", "def"] {
+            chunks.push(Bytes::from_static(chunk.as_bytes()));
+        }
+        assert_eq!(chunks.byte_len(), 6);
+        assert_eq!(
+            chunks.iter().collect::<Vec<_>>(),
+            [&b"a"[..], b"bc", b"def"]
+        );
+        let mut popped = Vec::new();
+        while let Some(chunk) = chunks.pop_front() {
+            popped.push(chunk);
+            assert_eq!(
+                chunks.byte_len(),
+                chunks.iter().map(<[u8]>::len).sum::<usize>()
+            );
+        }
+        assert_eq!(popped, ["a", "bc", "def"]);
+        assert!(chunks.is_empty());
+        assert_eq!(Chunks::from(Bytes::new()).byte_len(), 0);
+        assert!(Chunks::from(Bytes::new()).is_empty());
     }
 }

@@ -57,7 +57,6 @@ impl<S, ReqBody, B> ResponseFuture<S, ReqBody, B>
 where
     S: Service<Request<ReqBody>>,
 {
-    #[inline(always)]
     pub(crate) fn new(
         future: S::Future,
         request: Option<RequestFacts>,
@@ -369,12 +368,8 @@ impl<B: Body> Buffering<B> {
             match frame.into_data() {
                 Ok(mut data) => {
                     // Moves the buffer for `Bytes` data: chunks are kept as they came.
-                    let chunk = data.copy_to_bytes(data.remaining());
-                    if chunk.is_empty() {
-                        continue;
-                    }
-                    self.chunks.push(chunk);
-                    if self.chunks.len() > limit {
+                    self.chunks.push(data.copy_to_bytes(data.remaining()));
+                    if self.chunks.byte_len() > limit {
                         return Poll::Ready(BodyEnd::OverLimit);
                     }
                 }
@@ -400,16 +395,19 @@ impl<B: Body> Buffering<B> {
         } = self;
         match end {
             BodyEnd::Complete => {
-                let len = chunks.len();
-                let tag = config.hash.tag_value(len, chunks.iter(), config.weak_tags);
+                let len = chunks.byte_len();
+                let tag = config.hash.tag_value(chunks.iter(), config.weak_tags);
                 head.headers.insert(ETAG, tag);
                 // The body's exact size hint gives servers the length. A length the handler
                 // claimed is replaced by the true one (or dropped, with trailers, which need a
                 // chunked body on HTTP/1.1).
-                if let Some(claimed) = head.headers.get(CONTENT_LENGTH) {
+                if head.headers.contains_key(CONTENT_LENGTH) {
                     if trailers.is_some() {
                         head.headers.remove(CONTENT_LENGTH);
-                    } else if parse_length(claimed) != Some(len as u64) {
+                    } else if single_value(&head.headers, &CONTENT_LENGTH).and_then(parse_length)
+                        != Some(len as u64)
+                    {
+                        // `insert` replaces every line, repeated ones included.
                         head.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
                     }
                 }
@@ -474,7 +472,8 @@ fn apply<B: Body>(
     decision.outcome = outcome;
     match outcome {
         Outcome::Proceed => match (request.deferred_range(), request.conditions()) {
-            // The range was held back because the request has an If-Range.
+            // A range is held back only when the request has an If-Range, which is among the
+            // conditions: both are there.
             (Some(range), Some(conditions)) if head.status == StatusCode::OK => {
                 let (head, body) = serve_range(head, body, range, conditions);
                 finish_head(head, body, request, decision)

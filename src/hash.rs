@@ -50,18 +50,16 @@ impl TagHash {
     /// assert_eq!(whole.to_string(), "\"uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek\"");
     /// ```
     pub fn entity_tag<C: AsRef<[u8]>>(self, chunks: &[C], weak: bool) -> EntityTag {
-        let len = chunks.iter().map(|chunk| chunk.as_ref().len()).sum();
-        let chunks = chunks.iter().map(AsRef::as_ref);
-        EntityTag::from_validated(self.tag_value(len, chunks, weak))
+        EntityTag::from_validated(self.tag_value(chunks.iter().map(AsRef::as_ref), weak))
     }
 
-    /// [`TagHash::entity_tag`] as a header value, for chunks of `len` bytes in all.
+    /// [`TagHash::entity_tag`] as a header value.
     pub(crate) fn tag_value<'a>(
         self,
-        len: usize,
         chunks: impl Iterator<Item = &'a [u8]> + Clone,
         weak: bool,
     ) -> HeaderValue {
+        let len: usize = chunks.clone().map(<[u8]>::len).sum();
         let mut digest = [0u8; 32];
         let digest: &[u8] = match self {
             TagHash::CollisionResistant if len <= SHA256_MAX_LEN => {

@@ -115,24 +115,24 @@ pub(crate) fn request_facts<ReqBody>(
     if head_as_get {
         *request.method_mut() = Method::GET;
     }
-    let conditions = fields_where(request.headers(), |name| {
-        CONDITIONAL_HEADERS.contains(name) || name == IF_RANGE
-    });
     // RFC 9110 §13.1.5 without a source to vouch for the current version: ask for the whole
     // representation, then cut the range out of it if If-Range names that very version.
-    let deferred_range =
-        if method == Method::GET && representation.is_none() && conditions.contains_key(IF_RANGE) {
-            let headers = request.headers_mut();
-            headers.remove(IF_RANGE);
-            let mut ranges = match headers.entry(RANGE) {
-                http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
-                http::header::Entry::Vacant(_) => Vec::new(),
-            };
-            // One Range field, or none worth honouring.
-            ranges.pop().filter(|_| ranges.is_empty())
-        } else {
-            None
+    let may_defer_range = method == Method::GET && representation.is_none();
+    let conditions = fields_where(request.headers(), |name| {
+        CONDITIONAL_HEADERS.contains(name) || may_defer_range && name == IF_RANGE
+    });
+    let deferred_range = if may_defer_range && conditions.contains_key(IF_RANGE) {
+        let headers = request.headers_mut();
+        headers.remove(IF_RANGE);
+        let mut ranges = match headers.entry(RANGE) {
+            http::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
+            http::header::Entry::Vacant(_) => Vec::new(),
         };
+        // One Range field, or none worth honouring.
+        ranges.pop().filter(|_| ranges.is_empty())
+    } else {
+        None
+    };
     let uri = config.skip.as_ref().map(|_| request.uri().clone());
     let rare = (uri.is_some() || deferred_range.is_some() || representation.is_some()).then(|| {
         Box::new(RareFacts {

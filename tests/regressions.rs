@@ -165,3 +165,31 @@ async fn every_content_encoding_line_counts() {
         assert_eq!(response.headers()[ETAG], expected, "{lines:?}");
     }
 }
+
+/// Read in the same pass: a `Content-Type` line of a streaming type on any line, not only the
+/// first, passes the response through unread and untagged (rack #1619: buffering would hold
+/// back events).
+#[tokio::test]
+async fn a_streaming_type_on_any_content_type_line_passes_through() {
+    for (lines, tagged) in [
+        (&["text/html", "text/event-stream"][..], false),
+        (&["application/grpc"][..], false),
+        (&["text/html", "text/plain"][..], true),
+    ] {
+        let service = ConditionalLayer::new().layer(service_fn(move |_: Request<Empty<Bytes>>| {
+            let mut response = Response::new(Full::new(Bytes::from_static(b"data: 1\n\n")));
+            for line in lines {
+                response
+                    .headers_mut()
+                    .append(http::header::CONTENT_TYPE, HeaderValue::from_static(line));
+            }
+            async { Ok::<_, Infallible>(response) }
+        }));
+        let request = Request::get("/").body(Empty::new()).unwrap();
+        let response = tokio::time::timeout(WAIT, service.oneshot(request))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(response.headers().contains_key(ETAG), tagged, "{lines:?}");
+    }
+}
