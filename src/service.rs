@@ -155,8 +155,8 @@ pub(crate) fn request_facts<ReqBody>(
 pub(crate) struct RequestFacts {
     /// The method the client sent.
     pub(crate) method: Method,
-    /// The request's precondition fields and `If-Range`, when it has any (boxed: most requests
-    /// have none, and the response future stays small).
+    /// The request's precondition fields, and its `If-Range` when a range may be held back;
+    /// `None` when it has none, as most requests do (boxed, so the response future stays small).
     pub(crate) conditions: Option<Box<HeaderMap>>,
     /// A HEAD forwarded as GET: the response body is GET's and must not reach the client.
     pub(crate) head_as_get: bool,
@@ -177,7 +177,7 @@ pub(crate) struct RareFacts {
 }
 
 impl RequestFacts {
-    /// The request's precondition fields and `If-Range`, if any.
+    /// The request's precondition fields (and `If-Range`), if any.
     pub(crate) fn conditions(&self) -> Option<&HeaderMap> {
         self.conditions.as_deref()
     }
