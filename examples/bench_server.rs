@@ -28,7 +28,7 @@ use bytes::Bytes;
 use http::header::ETAG;
 use http::{HeaderValue, StatusCode};
 use tower::ServiceBuilder;
-use tower_conditional::{BoxError, ConditionalLayer, Current, Representation, TagHash};
+use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation, TagHash};
 
 /// The body every mode serves: 1 KiB of HTML-ish text.
 static BODY: [u8; 1024] = {
@@ -71,7 +71,7 @@ fn app(mode: &str) -> Result<App, String> {
     let outer = |router| Ok(App::Outer(router, ConditionalLayer::new()));
     match mode {
         "outer" => return outer(plain_router()),
-        "outer-etag" => return outer(etag_router(etag_value())),
+        "outer-etag" => return outer(etag_router(body_tag().to_header_value())),
         "outer-source" => return Ok(App::Outer(plain_router(), with_source())),
         _ => {}
     }
@@ -80,17 +80,16 @@ fn app(mode: &str) -> Result<App, String> {
 
 /// The layer with a validator source that knows the body's tag.
 fn with_source() -> ConditionalLayer {
-    let tag = TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false);
+    let tag = body_tag();
     ConditionalLayer::new().validator_source(move |_: &http::request::Parts| {
         let representation = Representation::new().etag(tag.clone());
         async move { Ok::<_, BoxError>(Current::Exists(representation)) }
     })
 }
 
-fn etag_value() -> HeaderValue {
-    TagHash::CollisionResistant
-        .entity_tag(&[&BODY[..]], false)
-        .to_header_value()
+/// The tag the layer generates for [`BODY`]: what the handler or source modes announce.
+fn body_tag() -> EntityTag {
+    TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false)
 }
 
 fn plain_router() -> Router {
@@ -109,7 +108,7 @@ fn etag_router(value: HeaderValue) -> Router {
 }
 
 fn routed(mode: &str) -> Result<Router, String> {
-    let tag = TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false);
+    let tag = body_tag();
     let slow = || {
         Router::new().route(
             "/",

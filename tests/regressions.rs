@@ -6,11 +6,11 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use common::{WAIT, body_bytes};
-use http::header::{ETAG, IF_MODIFIED_SINCE, LAST_MODIFIED};
+use http::header::{ETAG, HeaderName, IF_MODIFIED_SINCE, LAST_MODIFIED};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{Empty, Full};
 use tower::{Layer, ServiceExt, service_fn};
-use tower_conditional::{ConditionalLayer, TagHash};
+use tower_conditional::{ConditionalBody, ConditionalLayer, TagHash};
 
 const DATE: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
 
@@ -145,23 +145,13 @@ async fn every_content_encoding_line_counts() {
         (&["identity", " "][..], "\"a\""),
         (&[][..], "\"a\""),
     ] {
-        let service = ConditionalLayer::new().layer(service_fn(move |_: Request<Empty<Bytes>>| {
-            let mut response = Response::new(Full::new(Bytes::from_static(b"body")));
-            let headers = response.headers_mut();
-            headers.insert(ETAG, HeaderValue::from_static("\"a\""));
-            for line in lines {
-                headers.append(
-                    http::header::CONTENT_ENCODING,
-                    HeaderValue::from_static(line),
-                );
-            }
-            async { Ok::<_, Infallible>(response) }
-        }));
-        let request = Request::get("/").body(Empty::new()).unwrap();
-        let response = tokio::time::timeout(WAIT, service.oneshot(request))
-            .await
-            .unwrap()
-            .unwrap();
+        let mut fields = vec![(ETAG, "\"a\"")];
+        fields.extend(
+            lines
+                .iter()
+                .map(|&line| (http::header::CONTENT_ENCODING, line)),
+        );
+        let response = answer_to_get(b"body", fields).await;
         assert_eq!(response.headers()[ETAG], expected, "{lines:?}");
     }
 }
@@ -176,20 +166,29 @@ async fn a_streaming_type_on_any_content_type_line_passes_through() {
         (&["application/grpc"][..], false),
         (&["text/html", "text/plain"][..], true),
     ] {
-        let service = ConditionalLayer::new().layer(service_fn(move |_: Request<Empty<Bytes>>| {
-            let mut response = Response::new(Full::new(Bytes::from_static(b"data: 1\n\n")));
-            for line in lines {
-                response
-                    .headers_mut()
-                    .append(http::header::CONTENT_TYPE, HeaderValue::from_static(line));
-            }
-            async { Ok::<_, Infallible>(response) }
-        }));
-        let request = Request::get("/").body(Empty::new()).unwrap();
-        let response = tokio::time::timeout(WAIT, service.oneshot(request))
-            .await
-            .unwrap()
-            .unwrap();
+        let fields = lines.iter().map(|&line| (http::header::CONTENT_TYPE, line));
+        let response = answer_to_get(b"data: 1\n\n", fields.collect()).await;
         assert_eq!(response.headers().contains_key(ETAG), tagged, "{lines:?}");
     }
+}
+
+/// The layer's answer to a plain GET whose handler sends `body` with these header lines, in order.
+async fn answer_to_get(
+    body: &'static [u8],
+    fields: Vec<(HeaderName, &'static str)>,
+) -> Response<ConditionalBody<Full<Bytes>>> {
+    let service = ConditionalLayer::new().layer(service_fn(move |_: Request<Empty<Bytes>>| {
+        let mut response = Response::new(Full::new(Bytes::from_static(body)));
+        for (name, value) in &fields {
+            response
+                .headers_mut()
+                .append(name, HeaderValue::from_static(value));
+        }
+        async { Ok::<_, Infallible>(response) }
+    }));
+    let request = Request::get("/").body(Empty::new()).unwrap();
+    tokio::time::timeout(WAIT, service.oneshot(request))
+        .await
+        .unwrap()
+        .unwrap()
 }
