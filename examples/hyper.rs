@@ -2,6 +2,7 @@
 //!
 //! The layer around a bare hyper 1 service, no framework: `ServiceBuilder` makes the Tower
 //! service, `hyper_util::service::TowerToHyperService` hands it to hyper's HTTP/1 connection.
+//! Request bodies are boxed first: the layer needs one it can make empty (`Default`).
 //! Listens on `$ADDR` (default 127.0.0.1:3002). Try:
 //!
 //! ```sh
@@ -13,14 +14,17 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
 use tower_conditional::ServiceBuilderExt;
 
-async fn hello(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn hello(
+    request: Request<BoxBody<Bytes, hyper::Error>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let body = format!("Hello from {} via bare hyper\n", request.uri().path());
     Ok(Response::new(Full::new(Bytes::from(body))))
 }
@@ -35,7 +39,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bare hyper with ConditionalLayer on http://{}",
         listener.local_addr()?
     );
-    let service = ServiceBuilder::new().conditional().service_fn(hello);
+    // The layer may ask again for a GET whose range turned out stale, with an empty request
+    // body: it needs a body type that has one (`Default`), which hyper's `Incoming` is not, so
+    // it is boxed first.
+    let service = ServiceBuilder::new()
+        .map_request(|request: Request<Incoming>| request.map(BodyExt::boxed))
+        .conditional()
+        .service_fn(hello);
     loop {
         let (stream, _) = listener.accept().await?;
         let service = TowerToHyperService::new(service.clone());

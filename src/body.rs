@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use http::HeaderMap;
@@ -25,9 +25,6 @@ pin_project! {
     enum Kind<B: Body> {
         PassThrough { #[pin] inner: B },
         Buffered { chunks: Chunks, rest: Rest<B> },
-        // `len` bytes of another body, after skipping `skip` of them: a 206 the layer cut out
-        // of a full 200.
-        Slice { inner: Pin<Box<ConditionalBody<B>>>, skip: u64, len: u64 },
         // A 412's own empty content.
         Empty,
         // The content of a 304 or of a HEAD response: not sent, and of a length this message does
@@ -134,17 +131,6 @@ impl<B: Body> ConditionalBody<B> {
         Self::buffered(chunks, Rest::Error(Some(error)))
     }
 
-    /// `len` bytes of `body`, starting after its first `skip` bytes.
-    pub(crate) fn slice(body: Self, skip: u64, len: u64) -> Self {
-        Self {
-            kind: Kind::Slice {
-                inner: Box::pin(body),
-                skip,
-                len,
-            },
-        }
-    }
-
     fn buffered(chunks: Chunks, rest: Rest<B>) -> Self {
         Self {
             kind: Kind::Buffered { chunks, rest },
@@ -176,31 +162,6 @@ impl<B: Body> Body for ConditionalBody<B> {
                     Rest::Error(error) => Poll::Ready(error.take().map(Err)),
                 }
             }
-            KindProj::Slice { inner, skip, len } => loop {
-                if *len == 0 {
-                    return Poll::Ready(None);
-                }
-                let Some(frame) = ready!(inner.as_mut().poll_frame(cx)) else {
-                    return Poll::Ready(None);
-                };
-                // Trailers describe the whole content, not a part of it: dropped.
-                let Ok(mut data) = frame?.into_data() else {
-                    continue;
-                };
-                let available = data.len() as u64;
-                if *skip >= available {
-                    *skip -= available;
-                    continue;
-                }
-                // Both bounds are within `data` (`skip < available`), and fit in usize.
-                let start = usize::try_from(*skip).unwrap_or(usize::MAX);
-                *skip = 0;
-                data.advance(start.min(data.len()));
-                let take = usize::try_from(*len).unwrap_or(usize::MAX).min(data.len());
-                data.truncate(take);
-                *len -= take as u64;
-                return Poll::Ready(Some(Ok(Frame::data(data))));
-            },
             KindProj::Empty | KindProj::Omitted => Poll::Ready(None),
         }
     }
@@ -216,7 +177,6 @@ impl<B: Body> Body for ConditionalBody<B> {
                         Rest::Error(error) => error.is_none(),
                     }
             }
-            Kind::Slice { len, .. } => *len == 0,
             Kind::Empty | Kind::Omitted => true,
         }
     }
@@ -252,9 +212,99 @@ impl<B: Body> Body for ConditionalBody<B> {
                     }
                 }
             }
-            Kind::Slice { len, .. } => SizeHint::with_exact(*len),
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Omitted => SizeHint::new(),
+        }
+    }
+}
+
+/// How reading a body for its tag ended.
+#[derive(Debug)]
+pub(crate) enum BodyEnd<E> {
+    /// The body ended.
+    Complete,
+    /// The body has more bytes than the buffer limit.
+    OverLimit,
+    /// The next frame is not ready, and the layer does not wait for it.
+    NotReady,
+    /// The body failed.
+    Failed(E),
+}
+
+/// A body being read to generate its tag: the chunks so far and the rest of the body.
+pub(crate) struct Reading<B: Body> {
+    body: Pin<Box<B>>,
+    chunks: Chunks,
+    trailers: Option<Box<HeaderMap>>,
+}
+
+impl<B: Body> Reading<B> {
+    pub(crate) fn new(body: B) -> Self {
+        Self {
+            body: Box::pin(body),
+            chunks: Chunks::default(),
+            trailers: None,
+        }
+    }
+
+    /// Reads frames until the body ends, fails, or has more than `limit` bytes; or, unless
+    /// `wait`, until its next frame is not ready: a live stream is never held back.
+    pub(crate) fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        limit: usize,
+        wait: bool,
+    ) -> Poll<BodyEnd<B::Error>> {
+        loop {
+            let frame = match self.body.as_mut().poll_frame(cx) {
+                Poll::Pending if wait => return Poll::Pending,
+                Poll::Pending => return Poll::Ready(BodyEnd::NotReady),
+                Poll::Ready(None) => return Poll::Ready(BodyEnd::Complete),
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(BodyEnd::Failed(error)),
+                Poll::Ready(Some(Ok(frame))) => frame,
+            };
+            match frame.into_data() {
+                Ok(mut data) => {
+                    // Moves the buffer for `Bytes` data: chunks are kept as they came.
+                    self.chunks.push(data.copy_to_bytes(data.remaining()));
+                    if self.chunks.byte_len() > limit {
+                        return Poll::Ready(BodyEnd::OverLimit);
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        match &mut self.trailers {
+                            Some(existing) => existing.extend(trailers),
+                            None => self.trailers = Some(Box::new(trailers)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bytes read so far.
+    pub(crate) fn chunks(&self) -> &Chunks {
+        &self.chunks
+    }
+
+    /// Whether trailers were read.
+    pub(crate) fn has_trailers(&self) -> bool {
+        self.trailers.is_some()
+    }
+
+    /// The body to send after reading ended with `end`: the chunks read, then the trailers,
+    /// the rest of the body, or the error.
+    pub(crate) fn into_body(self, end: BodyEnd<B::Error>) -> ConditionalBody<B> {
+        let Self {
+            body,
+            chunks,
+            trailers,
+        } = self;
+        match end {
+            BodyEnd::Complete => ConditionalBody::complete(chunks, trailers),
+            BodyEnd::OverLimit | BodyEnd::NotReady => ConditionalBody::resume(chunks, body),
+            BodyEnd::Failed(error) => ConditionalBody::failed(chunks, error),
         }
     }
 }
@@ -273,7 +323,6 @@ impl<B: Body> fmt::Debug for ConditionalBody<B> {
         let kind = match &self.kind {
             Kind::PassThrough { .. } => "PassThrough",
             Kind::Buffered { .. } => "Buffered",
-            Kind::Slice { .. } => "Slice",
             Kind::Empty => "Empty",
             Kind::Omitted => "Omitted",
         };

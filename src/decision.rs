@@ -70,8 +70,13 @@ pub enum PassReason {
     OverLimit,
     /// The body failed while being read; the client sees the error.
     BodyError,
-    /// A HEAD not forwarded as GET: its empty body is not hashed.
+    /// A HEAD response without GET's body to hash (its route answers HEAD itself, or the body
+    /// was emptied before the layer): it keeps the handler's validators, or has none.
     Head,
+    /// The body's next frame was not ready: what was read went out at once, and the rest as it
+    /// came, without a generated tag (see
+    /// [`ConditionalLayer::wait_for_body`](crate::ConditionalLayer::wait_for_body)).
+    NotReady,
     /// The validator source failed on a conditional write: answered 503.
     SourceFailed,
 }

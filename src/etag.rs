@@ -139,6 +139,33 @@ impl EntityTag {
         self.opaque() == other.opaque()
     }
 
+    /// The weak tag with the same opaque value: `"x"` becomes `W/"x"`, a weak tag stays as it
+    /// is. A weak tag still revalidates (`If-None-Match` compares weakly) but no longer promises
+    /// byte-for-byte identity (RFC 9110 §8.8.1), which is what a tag must give up when the bytes
+    /// it named are re-encoded.
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let tag = EntityTag::strong("v1").unwrap();
+    /// assert_eq!(tag.clone().weaken().to_string(), "W/\"v1\"");
+    /// assert!(tag.clone().weaken().weak_eq(&tag));
+    /// assert!(!tag.clone().weaken().strong_eq(&tag));
+    /// ```
+    pub fn weaken(self) -> Self {
+        if self.weak {
+            return self;
+        }
+        let weak = HeaderValue::from_maybe_shared(bytes::Bytes::from(
+            [b"W/", self.value.as_bytes()].concat(),
+        ));
+        match weak {
+            Ok(value) => Self { value, weak: true },
+            // Unreachable: `W/` followed by a valid tag is a valid value.
+            Err(_) => self,
+        }
+    }
+
     /// The tag as a header value for `ETag`.
     pub fn to_header_value(&self) -> HeaderValue {
         self.value.clone()
@@ -171,6 +198,11 @@ impl<'a> TagRef<'a> {
 
     pub(crate) fn is_weak(self) -> bool {
         self.weak
+    }
+
+    /// Strong comparison (RFC 9110 §8.8.3.2): both strong and octet-identical.
+    pub(crate) fn strong_eq(self, other: TagRef<'_>) -> bool {
+        self.matches(Comparison::Strong, other.weak, other.opaque)
     }
 
     /// Whether `self` matches the member `(weak, opaque)` of a request list, under strong or weak

@@ -27,10 +27,13 @@
 //! Without a framework, build it from the request with [`Preconditions::from_request_parts`],
 //! or call [`evaluate`](crate::evaluate) directly.
 
-use http::header::{ETAG, LAST_MODIFIED};
-use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, request};
+use std::time::SystemTime;
 
-use crate::precondition::{CONDITIONAL_HEADERS, fields_where};
+use http::{HeaderMap, Method, Response, StatusCode, request};
+
+use crate::fields::fields_where;
+use crate::precondition::CONDITIONAL_HEADERS;
+use crate::response::set_validators;
 use crate::{Outcome, Validators, evaluate};
 
 /// A request's method and precondition fields, to judge against a validator known in a handler.
@@ -92,14 +95,7 @@ fn validator_response<B: Default>(status: StatusCode, current: Option<&Validator
     let mut response = Response::new(B::default());
     *response.status_mut() = status;
     if let Some(current) = current {
-        if let Some(etag) = &current.etag {
-            response.headers_mut().insert(ETAG, etag.to_header_value());
-        }
-        if let Some(modified) = current.last_modified
-            && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-        {
-            response.headers_mut().insert(LAST_MODIFIED, value);
-        }
+        set_validators(response.headers_mut(), current, SystemTime::now());
     }
     response
 }
@@ -120,7 +116,8 @@ impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for Preconditions {
 mod tests {
     use super::*;
     use crate::EntityTag;
-    use http::header::{IF_MATCH, IF_NONE_MATCH};
+    use http::HeaderValue;
+    use http::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
 
     fn current() -> Validators {
         Validators::new().with_etag(EntityTag::strong("v1").unwrap())

@@ -34,7 +34,8 @@ pub struct ConditionalLayer {
 
 impl ConditionalLayer {
     /// The default behaviour: strong tags from [`TagHash::CollisionResistant`] for bodies up to
-    /// [`DEFAULT_BUFFER_LIMIT`], HEAD tagged like GET, nothing skipped beyond the built-in rules.
+    /// [`DEFAULT_BUFFER_LIMIT`] that are ready to be read, nothing skipped beyond the built-in
+    /// rules.
     pub fn new() -> Self {
         Self::default()
     }
@@ -42,7 +43,8 @@ impl ConditionalLayer {
     /// The most body bytes buffered to compute a tag (default [`DEFAULT_BUFFER_LIMIT`]). A larger
     /// body, whether its size hint says so up front or it turns out larger midway, is sent on
     /// untouched and without a generated tag: the chunks read so far first, then the rest as it
-    /// streams.
+    /// streams. A body is never held while its next frame is not ready, unless
+    /// [`wait_for_body`](Self::wait_for_body) says so.
     pub fn buffer_limit(mut self, bytes: usize) -> Self {
         Arc::make_mut(&mut self.config).buffer_limit = bytes;
         self
@@ -111,19 +113,27 @@ impl ConditionalLayer {
         self
     }
 
-    /// How HEAD requests learn the tag a GET would get (default `true`).
+    /// Keep reading a body whose next frame is not ready yet, to generate its tag (default
+    /// `false`).
     ///
-    /// A HEAD response must carry GET's entity tag, or none: never the tag of its own empty body.
-    /// Frameworks empty HEAD bodies before an outer layer sees them (axum does so for a layer
-    /// around the whole `Router`), so with `true` the layer forwards a HEAD as a GET, hashes the
-    /// body the handler produces, and drops that body, keeping `Content-Length`. This costs
-    /// what a GET costs, which is what axum does for HEAD anyway unless a route has its own HEAD
-    /// handler.
+    /// By default the layer reads a body only while its frames are ready: a body built in
+    /// memory is read at once and tagged, while a live stream (server-sent events under another
+    /// type, NDJSON, a slow database cursor) is sent on the moment it has to wait, with what
+    /// was read so far first and without a generated tag. With `true` the layer waits for
+    /// such bodies until they end or pass [`buffer_limit`](Self::buffer_limit): they get a tag
+    /// and can be answered with a 304, but the client sees nothing until then, and an endless
+    /// stream sends nothing until the limit. Choose it only for bodies that are slow but
+    /// finite.
     ///
-    /// With `false` a HEAD is forwarded as it is and only the handler's own `ETag` and
-    /// `Last-Modified` are used; no tag is generated for it.
-    pub fn head_as_get(mut self, enabled: bool) -> Self {
-        Arc::make_mut(&mut self.config).head_as_get = enabled;
+    /// ```
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// // A service whose responses stream from a database, slowly but to an end.
+    /// let layer = ConditionalLayer::new().wait_for_body(true);
+    /// # let _ = layer;
+    /// ```
+    pub fn wait_for_body(mut self, wait: bool) -> Self {
+        Arc::make_mut(&mut self.config).wait_for_body = wait;
         self
     }
 }
@@ -146,7 +156,7 @@ pub struct ResponseInfo<'a> {
 }
 
 impl ResponseInfo<'_> {
-    /// The request method (HEAD for a HEAD forwarded as GET).
+    /// The request method.
     pub fn method(&self) -> &Method {
         self.method
     }
@@ -174,7 +184,7 @@ pub(crate) struct Config {
     pub(crate) weak_tags: bool,
     pub(crate) hash: TagHash,
     pub(crate) skip: Option<Skip>,
-    pub(crate) head_as_get: bool,
+    pub(crate) wait_for_body: bool,
     pub(crate) source: Option<SharedSource>,
     pub(crate) decisions: bool,
     pub(crate) weaken_encoded_tags: bool,
@@ -187,7 +197,7 @@ impl Default for Config {
             weak_tags: false,
             hash: TagHash::default(),
             skip: None,
-            head_as_get: true,
+            wait_for_body: false,
             source: None,
             decisions: false,
             weaken_encoded_tags: true,

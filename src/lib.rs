@@ -161,12 +161,15 @@ mod body;
 mod builder;
 mod decision;
 mod etag;
+mod fields;
 mod future;
 mod handler;
 mod hash;
 mod layer;
+mod plan;
 mod precondition;
 mod range;
+mod request;
 mod response;
 mod service;
 pub mod source;
@@ -179,7 +182,8 @@ pub use future::ResponseFuture;
 pub use handler::{Preconditions, not_modified, precondition_failed};
 pub use hash::TagHash;
 pub use layer::{ConditionalLayer, DEFAULT_BUFFER_LIMIT, ResponseInfo};
-pub use precondition::{Outcome, Validators, evaluate, if_range_allows_range};
+pub use precondition::{Outcome, Validators, evaluate};
+pub use range::if_range_allows_range;
 pub use service::Conditional;
 pub use source::{
     BoxError, Current, PreconditionCheck, Representation, SourceFuture, ValidatorSource,

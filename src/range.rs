@@ -1,115 +1,190 @@
-//! The one `Range` form the layer serves itself: a single byte range (RFC 9110 §14.1.2).
+//! Range requests (RFC 9110 §14) where preconditions touch them: `If-Range` (§13.1.5, step 5
+//! of §13.2.2), and asking again for the whole representation when a range turns out to be of
+//! a version the client does not have.
+//!
+//! The layer never serves ranges itself. A `Range` goes to the inner service as the client sent
+//! it (HEAD and `Range` included: §14.2 defines `Range` for GET only, and the inner service
+//! answers as it would without the layer). What the layer adds is `If-Range` for inner
+//! services that ignore it (tower-http's `ServeDir` does): a 206 whose validators are not the
+//! ones `If-Range` names is dropped, and the request is asked again without `Range`, which a
+//! GET allows, so a resumed download is never stitched from two versions.
 
-use http::HeaderValue;
+use http::header::{IF_RANGE, RANGE};
+use http::{HeaderMap, Method, Request};
 
-/// The first and last byte positions of a single satisfiable byte range of a `total`-byte
-/// representation, or `None` for anything else: other units, several ranges, syntax errors,
-/// ranges starting past the end. `bytes=0-499`, `bytes=500-`, `bytes=-500` are accepted.
-pub(crate) fn single_byte_range(value: &HeaderValue, total: u64) -> Option<(u64, u64)> {
-    let (unit, set) = value.to_str().ok()?.split_once('=')?;
-    if !unit.trim().eq_ignore_ascii_case("bytes") {
-        return None;
-    }
-    let (first, last) = set.trim().split_once('-')?;
-    let (first, last) = (first.trim(), last.trim());
-    let last_byte = total.checked_sub(1)?;
-    if first.is_empty() {
-        let suffix = parse_position(last)?;
-        if suffix == 0 {
-            return None;
-        }
-        return Some((total.saturating_sub(suffix), last_byte));
-    }
-    let first = parse_position(first)?;
-    let last = if last.is_empty() {
-        last_byte
-    } else {
-        parse_position(last)?.min(last_byte)
-    };
-    (first <= last).then_some((first, last))
+use crate::etag::TagRef;
+use crate::fields::{single_date, single_value, unix_seconds};
+use crate::precondition::{Validators, ValidatorsRef};
+
+/// Step 5 of RFC 9110 §13.2.2: whether a GET's `Range` may be honoured given its `If-Range`.
+///
+/// `true` when the request has no `If-Range`, or when it names the current representation: an
+/// entity tag that matches `current`'s tag under the strong comparison, or an HTTP-date exactly
+/// equal to `current`'s modification date (§13.1.5). Anything else (a weak tag, another tag,
+/// another date, a malformed value, no current validator) is `false`: the `Range` must be
+/// ignored and the whole representation sent, so that a resumed download is never stitched from
+/// two versions.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header::IF_RANGE};
+/// use tower_conditional::{EntityTag, Validators, if_range_allows_range};
+///
+/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+/// let mut request = HeaderMap::new();
+/// request.insert(IF_RANGE, HeaderValue::from_static("\"v1\""));
+/// assert!(!if_range_allows_range(&request, &current));
+/// request.insert(IF_RANGE, HeaderValue::from_static("\"v2\""));
+/// assert!(if_range_allows_range(&request, &current));
+/// ```
+pub fn if_range_allows_range(request: &HeaderMap, current: &Validators) -> bool {
+    if_range_names(request, current.borrowed())
 }
 
-/// `1*DIGIT`, without the sign `u64::from_str` would accept.
-fn parse_position(digits: &str) -> Option<u64> {
-    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
+/// [`if_range_allows_range`] over borrowed validators, read straight from a response head.
+pub(crate) fn if_range_names(request: &HeaderMap, current: ValidatorsRef<'_>) -> bool {
+    if !request.contains_key(IF_RANGE) {
+        return true;
     }
-    digits.parse().ok()
+    let Some(value) = single_value(request, &IF_RANGE) else {
+        return false;
+    };
+    // An entity tag starts with DQUOTE or W/ (§13.1.5); anything else is read as a date.
+    let bytes = value.as_bytes();
+    if bytes.starts_with(b"\"") || bytes.starts_with(b"W/") {
+        return match (TagRef::parse(value), current.etag) {
+            (Some(tag), Some(etag)) => tag.strong_eq(etag),
+            _ => false,
+        };
+    }
+    // An exact match of dates (§13.1.5), in whole seconds.
+    match (
+        single_date(request, &IF_RANGE).and_then(unix_seconds),
+        current.last_modified.and_then(unix_seconds),
+    ) {
+        (Some(date), Some(modified)) => date == modified,
+        _ => false,
+    }
+}
+
+/// Whether a request may get a 206 that `If-Range` rules out: a GET with both `Range` and
+/// `If-Range`. Read from flags gathered in one pass over the request's fields.
+pub(crate) fn may_need_whole_representation(method: &Method, range: bool, if_range: bool) -> bool {
+    *method == Method::GET && range && if_range
+}
+
+/// The same request without `Range` and `If-Range`: what to ask the inner service for when the
+/// range it served is of another version than the one `If-Range` names. A GET's content has no
+/// defined meaning (RFC 9110 §9.3.1), so the copy gets an empty body.
+pub(crate) fn whole_representation_request<T, B: Default>(request: &Request<T>) -> Request<B> {
+    let mut whole = Request::new(B::default());
+    *whole.method_mut() = request.method().clone();
+    *whole.uri_mut() = request.uri().clone();
+    *whole.version_mut() = request.version();
+    *whole.headers_mut() = request.headers().clone();
+    *whole.extensions_mut() = request.extensions().clone();
+    remove_range(whole.headers_mut());
+    whole
+}
+
+/// Removes `Range` and `If-Range`: the whole representation is wanted.
+pub(crate) fn remove_range(headers: &mut HeaderMap) {
+    headers.remove(RANGE);
+    headers.remove(IF_RANGE);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::{HeaderName, HeaderValue};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    const T0: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+    const T0_RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
+    const EARLIER: &str = "Sun, 06 Nov 1994 08:49:36 GMT";
+    const LATER: &str = "Sun, 06 Nov 1994 08:49:38 GMT";
+
+    fn t0() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(784_111_777)
+    }
+
+    fn headers(fields: &[(&HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in fields {
+            map.append((*name).clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn tagged(tag: &str) -> Validators {
+        Validators::new().with_etag(tag.parse().unwrap())
+    }
+
+    fn dated() -> Validators {
+        Validators::new().with_last_modified(t0())
+    }
+
+    fn both(tag: &str) -> Validators {
+        tagged(tag).with_last_modified(t0())
+    }
 
     #[test]
-    fn range_table() {
-        type Case = (&'static str, u64, Option<(u64, u64)>);
-        let cases: &[Case] = &[
-            ("bytes=0-499", 1000, Some((0, 499))),
-            ("bytes=500-999", 1000, Some((500, 999))),
-            ("bytes=500-", 1000, Some((500, 999))),
-            ("bytes=-200", 1000, Some((800, 999))),
-            ("bytes=-2000", 1000, Some((0, 999))),
-            ("bytes=900-5000", 1000, Some((900, 999))),
-            ("BYTES = 1-1", 1000, Some((1, 1))),
-            ("bytes=999-", 1000, Some((999, 999))),
-            ("bytes=1000-", 1000, None),
-            ("bytes=5-4", 1000, None),
-            ("bytes=-0", 1000, None),
-            ("bytes=0-1,5-6", 1000, None),
-            ("bytes=+1-2", 1000, None),
-            ("bytes=a-b", 1000, None),
-            ("items=0-1", 1000, None),
-            ("bytes=0-0", 0, None),
-            ("bytes", 1000, None),
+    fn if_range_table() {
+        let current = both("\"a\"");
+        let weak_current = tagged("W/\"a\"").with_last_modified(t0());
+        let cases: &[(&[&str], &Validators, bool)] = &[
+            (&[], &current, true),
+            (&["\"a\""], &current, true),
+            (&["\"b\""], &current, false),
+            (&["W/\"a\""], &current, false),
+            (&["\"a\""], &weak_current, false),
+            (&[T0], &current, true),
+            (&[T0_RFC850], &current, true),
+            (&[LATER], &current, false),
+            (&[EARLIER], &current, false),
+            (&["\"a\""], &dated(), false),
+            (&[T0], &tagged("\"a\""), false),
+            (&["\"a"], &current, false),
+            (&["garbage"], &current, false),
+            (&["\"a\", \"b\""], &current, false),
+            (&["\"a\"", "\"a\""], &current, false),
         ];
-        for (value, total, expected) in cases {
+        for (values, current, expected) in cases {
+            let fields: Vec<(&HeaderName, &str)> = values.iter().map(|v| (&IF_RANGE, *v)).collect();
             assert_eq!(
-                single_byte_range(&HeaderValue::from_static(value), *total),
+                if_range_allows_range(&headers(&fields), current),
                 *expected,
-                "{value} of {total}"
+                "{values:?} against {current:?}"
             );
         }
     }
 
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+    #[test]
+    fn a_time_before_1970_is_named_by_no_date() {
+        let before = Validators::new().with_last_modified(UNIX_EPOCH - Duration::from_secs(10));
+        let request = headers(&[(&IF_RANGE, "Thu, 01 Jan 1970 00:00:00 GMT")]);
+        assert!(!if_range_allows_range(&request, &before));
+    }
 
-        /// Any visible-ASCII value and any length: no panic, and a range is always inside the
-        /// representation.
-        #[test]
-        fn ranges_stay_inside_the_representation(value in "[ -~]{0,40}", total in 0u64..5000) {
-            if let Ok(value) = HeaderValue::from_str(&value)
-                && let Some((first, last)) = single_byte_range(&value, total)
-            {
-                proptest::prop_assert!(first <= last && last < total);
-            }
-        }
-
-        /// Well-formed single ranges agree with a direct reading of RFC 9110 §14.1.2.
-        #[test]
-        fn well_formed_ranges_match_the_rfc(
-            first in proptest::option::of(0u64..3000),
-            last in proptest::option::of(0u64..3000),
-            total in 0u64..3000,
-        ) {
-            let spec = format!(
-                "bytes={}-{}",
-                first.map(|n| n.to_string()).unwrap_or_default(),
-                last.map(|n| n.to_string()).unwrap_or_default()
-            );
-            let expected = match (first, last) {
-                (None, None) => None,
-                (None, Some(0)) => None,
-                (None, Some(suffix)) if total > 0 => Some((total.saturating_sub(suffix), total - 1)),
-                (Some(first), last) if first < total => {
-                    let last = last.unwrap_or(total - 1).min(total - 1);
-                    (first <= last).then_some((first, last))
-                }
-                _ => None,
-            };
-            let value = HeaderValue::from_str(&spec).unwrap();
-            proptest::prop_assert_eq!(single_byte_range(&value, total), expected, "{}", spec);
-        }
+    #[test]
+    fn the_whole_representation_is_the_same_request_without_range() {
+        let mut request = Request::get("/file?x=1")
+            .header(RANGE, "bytes=0-9")
+            .header(IF_RANGE, "\"a\"")
+            .header("x-kept", "1")
+            .body("ignored")
+            .unwrap();
+        request.extensions_mut().insert(7u8);
+        let whole: Request<String> = whole_representation_request(&request);
+        assert_eq!(whole.method(), Method::GET);
+        assert_eq!(whole.uri(), "/file?x=1");
+        assert!(!whole.headers().contains_key(RANGE));
+        assert!(!whole.headers().contains_key(IF_RANGE));
+        assert_eq!(whole.headers()["x-kept"], "1");
+        assert_eq!(whole.extensions().get::<u8>(), Some(&7));
+        assert_eq!(whole.body(), "");
+        assert!(may_need_whole_representation(&Method::GET, true, true));
+        assert!(!may_need_whole_representation(&Method::HEAD, true, true));
+        assert!(!may_need_whole_representation(&Method::GET, false, true));
+        assert!(!may_need_whole_representation(&Method::GET, true, false));
     }
 }

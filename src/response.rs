@@ -1,10 +1,20 @@
-//! Turning a response head into a `304 Not Modified` or a `412 Precondition Failed` in place.
+//! Every edit the layer makes to a response head: the 304 and the 412 (from the inner
+//! service's head or from a validator source), the generated tag and its `Content-Length`,
+//! weakened tags, the source's validators, and modification dates that lie in the future.
+//! Which edit applies when is decided in `plan.rs`; here is only how.
+
+use std::time::SystemTime;
 
 use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
-    EXPIRES, HeaderName, TRANSFER_ENCODING,
+    ETAG, EXPIRES, HeaderName, IF_NONE_MATCH, LAST_MODIFIED, TRANSFER_ENCODING,
 };
-use http::{StatusCode, response};
+use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
+
+use crate::Validators;
+use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
+use crate::fields::{content_length, http_date, parse_date, single_value};
+use crate::source::Representation;
 
 const CONTENT_FIELD_COUNT: usize = 6;
 
@@ -12,7 +22,8 @@ const CONTENT_FIELD_COUNT: usize = 6;
 /// the fields a 200 would have (ETag, Cache-Control, Expires, Vary, Content-Location, Date,
 /// Set-Cookie, ...) but SHOULD NOT carry representation metadata beyond them; a stale
 /// `Content-Encoding` makes clients try to decode an empty body, and a `Content-Length` or
-/// `Transfer-Encoding` corrupts cache entries (PEERS.md, pitfalls 2 and 3).
+/// `Transfer-Encoding` corrupts cache entries (okhttp and golang/go#50903 for the first;
+/// Varnish#1404 and squid for the others).
 const CONTENT_FIELDS: [HeaderName; CONTENT_FIELD_COUNT] = [
     CONTENT_TYPE,
     CONTENT_LENGTH,
@@ -52,6 +63,162 @@ fn remove_content_fields(head: &mut response::Parts) {
         if present {
             head.headers.remove(field);
         }
+    }
+}
+
+/// A head with only a status, for the answers the layer makes without the inner service.
+pub(crate) fn empty_head(status: StatusCode) -> response::Parts {
+    let mut head = Response::new(()).into_parts().0;
+    head.status = status;
+    head
+}
+
+/// The 304 a validator source's answer stands for: the representation's validators and the
+/// cache headers its 200 would carry (RFC 9110 §15.4.5).
+pub(crate) fn source_not_modified(
+    representation: &Representation,
+    now: SystemTime,
+) -> response::Parts {
+    let mut head = empty_head(StatusCode::NOT_MODIFIED);
+    fill_in_source(&mut head.headers, representation, now);
+    head
+}
+
+/// The 412 a validator source's answer stands for, with the current validators when the
+/// resource exists (RFC 9110 §15.5.13), and none of the 200's freshness fields.
+pub(crate) fn source_precondition_failed(
+    validators: Option<&Validators>,
+    now: SystemTime,
+) -> response::Parts {
+    let mut head = empty_head(StatusCode::PRECONDITION_FAILED);
+    if let Some(validators) = validators {
+        set_validators(&mut head.headers, validators, now);
+    }
+    head
+}
+
+/// The 503 for a conditional write whose preconditions could not be checked: not cacheable,
+/// with a short text saying why.
+pub(crate) fn source_unavailable() -> response::Parts {
+    let mut head = empty_head(StatusCode::SERVICE_UNAVAILABLE);
+    head.headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    head.headers
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    head
+}
+
+/// The text of [`source_unavailable`].
+pub(crate) const SOURCE_UNAVAILABLE: &str =
+    "The request's preconditions could not be checked, so it was not performed. Retry later.\n";
+
+/// Sets `ETag` and `Last-Modified` from `validators`, replacing what is there. A date before
+/// 1970 is left out, one later than `now` is sent as `now` (RFC 9110 §8.8.2.1).
+pub(crate) fn set_validators(headers: &mut HeaderMap, validators: &Validators, now: SystemTime) {
+    if let Some(etag) = &validators.etag {
+        headers.insert(ETAG, etag.to_header_value());
+    }
+    if let Some(value) = validators
+        .last_modified
+        .and_then(|modified| http_date(modified, now))
+    {
+        headers.insert(LAST_MODIFIED, value);
+    }
+}
+
+/// What a validator source reported, on the response the inner service made: the source's
+/// `ETag` and `Last-Modified` replace the response's, since the source is what the layer judged
+/// (and will judge the next request) by; its other headers are added where the response lacks
+/// them, so whatever else the handler set wins.
+pub(crate) fn fill_in_source(
+    headers: &mut HeaderMap,
+    representation: &Representation,
+    now: SystemTime,
+) {
+    set_validators(headers, representation.validators(), now);
+    let cache_headers = representation.headers();
+    for name in cache_headers.keys() {
+        if !headers.contains_key(name) {
+            for value in cache_headers.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// A `Last-Modified` later than `now` becomes `now`: an origin MUST replace a modification date
+/// later than the message's origination (RFC 9110 §8.8.2.1), or every `If-Modified-Since`
+/// would be a 304 until that date. Anything but one valid date is left as it is.
+pub(crate) fn clamp_last_modified(headers: &mut HeaderMap, now: SystemTime) {
+    if let Some(modified) = single_value(headers, &LAST_MODIFIED).and_then(parse_date)
+        && modified > now
+        && let Some(value) = http_date(now, now)
+    {
+        headers.insert(LAST_MODIFIED, value);
+    }
+}
+
+/// The tag the layer generated from `len` body bytes. A `Content-Length` the handler claimed
+/// is replaced by the true one, or dropped when trailers follow (they need a chunked body on
+/// HTTP/1.1); without one, the body's exact size hint gives servers the length.
+pub(crate) fn set_generated_tag(
+    headers: &mut HeaderMap,
+    tag: HeaderValue,
+    len: usize,
+    trailers: bool,
+) {
+    headers.insert(ETAG, tag);
+    if headers.contains_key(CONTENT_LENGTH) {
+        if trailers {
+            headers.remove(CONTENT_LENGTH);
+        } else if content_length(headers) != Some(len as u64) {
+            // `insert` replaces every line, repeated ones included.
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+    }
+}
+
+/// A strong tag that came from inside, on a content-coded body: a compression layer between
+/// the handler and this layer (tower-http's `CompressionLayer` around `ServeDir`, say) copies the
+/// identity bytes' strong tag onto the gzip bytes, so one strong tag would name two byte
+/// sequences (RFC 9110 §8.8.1). Weakened, it still revalidates (If-None-Match compares weakly) but
+/// promises no byte identity, as nginx does when it compresses.
+pub(crate) fn weaken_etag(headers: &mut HeaderMap) {
+    // Several ETag lines are malformed: left as they are.
+    if let Some(tag) = single_value(headers, &ETAG)
+        && tag.as_bytes().starts_with(b"\"")
+        && let Ok(tag) = EntityTag::from_header_value(tag)
+    {
+        headers.insert(ETAG, tag.weaken().to_header_value());
+    }
+}
+
+/// A 304 the inner service made itself (`ServeDir` does) carries its strong tag, even when the
+/// client revalidated the weakened tag of an encoded copy: answer with the tag the client holds,
+/// so that a cache updating its stored gzip response does not make it strong again.
+pub(crate) fn keep_the_clients_weak_tag(headers: &mut HeaderMap, conditions: &HeaderMap) {
+    // Several ETag lines are malformed: left as they are.
+    let Some(value) = single_value(headers, &ETAG) else {
+        return;
+    };
+    let Some(current) = TagRef::parse(value) else {
+        return;
+    };
+    let named = |comparison| {
+        matches!(
+            evaluate_tag_field(conditions.get_all(IF_NONE_MATCH), Some(current), comparison),
+            TagCondition::List { matched: true }
+        )
+    };
+    // Named weakly (as W/"x"), never strongly: the client holds the weakened tag.
+    if !current.is_weak()
+        && named(Comparison::Weak)
+        && !named(Comparison::Strong)
+        && let Ok(tag) = EntityTag::from_header_value(value)
+    {
+        headers.insert(ETAG, tag.weaken().to_header_value());
     }
 }
 

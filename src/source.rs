@@ -48,7 +48,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use http::header::{ETAG, LAST_MODIFIED};
 use http::{HeaderMap, HeaderName, HeaderValue, request};
 
 use crate::{EntityTag, Validators};
@@ -133,30 +132,6 @@ impl Representation {
     /// The cache headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
-    }
-
-    /// Adds what the response lacks of the validators and cache headers: `ETag`,
-    /// `Last-Modified`, then each header name the response does not have. Whatever the
-    /// handler set wins.
-    pub(crate) fn fill_in(&self, headers: &mut HeaderMap) {
-        if !headers.contains_key(ETAG)
-            && let Some(etag) = &self.validators.etag
-        {
-            headers.insert(ETAG, etag.to_header_value());
-        }
-        if !headers.contains_key(LAST_MODIFIED)
-            && let Some(modified) = self.validators.last_modified
-            && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-        {
-            headers.insert(LAST_MODIFIED, value);
-        }
-        for name in self.headers.keys() {
-            if !headers.contains_key(name) {
-                for value in self.headers.get_all(name) {
-                    headers.append(name.clone(), value.clone());
-                }
-            }
-        }
     }
 }
 

@@ -409,45 +409,6 @@ async fn other_methods_and_other_statuses_pass_through() {
 }
 
 #[tokio::test]
-async fn head_carries_gets_tag_and_length_in_both_placements() {
-    let tag = sha256_tag(PAGE.as_bytes());
-    for (placement, app, counter) in placements(ConditionalLayer::new()) {
-        let response = send(&app, Method::HEAD, "/page", &[]).await;
-        assert_eq!(response.status(), StatusCode::OK, "{placement}");
-        assert_eq!(etag(&response), Some(tag.as_str()), "{placement}");
-        assert_ne!(etag(&response), Some(sha256_tag(b"").as_str()));
-        assert_eq!(response.headers()[CONTENT_LENGTH], PAGE.len().to_string());
-        assert!(body_bytes(response.into_body()).await.is_empty());
-
-        let response = send(&app, Method::HEAD, "/page", &[("if-none-match", &tag)]).await;
-        assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "{placement}");
-        assert_eq!(etag(&response), Some(tag.as_str()));
-        assert_eq!(counter.get(), 2, "{placement}");
-
-        // The handler's own tag is used for HEAD as well.
-        let response = send(&app, Method::HEAD, "/own-etag", &[]).await;
-        assert_eq!(etag(&response), Some("\"v1\""), "{placement}");
-    }
-}
-
-#[tokio::test]
-async fn head_without_forwarding_as_get_never_tags_the_empty_body() {
-    for (placement, app, _) in placements(ConditionalLayer::new().head_as_get(false)) {
-        let response = send(&app, Method::HEAD, "/page", &[]).await;
-        assert_eq!(response.status(), StatusCode::OK, "{placement}");
-        assert_eq!(etag(&response), None, "{placement}");
-        let response = send(
-            &app,
-            Method::HEAD,
-            "/own-etag",
-            &[("if-none-match", "\"v1\"")],
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "{placement}");
-    }
-}
-
-#[tokio::test]
 async fn settings_weak_tags_fast_hash_and_skip_predicate() {
     let layer = ConditionalLayer::new().weak_tags(true);
     for (placement, app, _) in placements(layer) {

@@ -213,7 +213,7 @@ async fn the_limit_holds_on_real_bytes_whatever_the_size_hint_says() {
 }
 
 #[tokio::test]
-async fn head_over_the_limit_has_no_tag_and_no_body() {
+async fn head_over_the_limit_has_no_tag_and_its_body_left_to_the_server() {
     let response = through(
         ConditionalLayer::new().buffer_limit(100),
         Method::HEAD,
@@ -222,8 +222,10 @@ async fn head_over_the_limit_has_no_tag_and_no_body() {
     .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(!response.headers().contains_key(ETAG));
-    assert_eq!(response.headers()[CONTENT_LENGTH], "240");
-    assert!(body_bytes(response.into_body()).await.is_empty());
+    // The server omits a HEAD body (hyper does, axum's router does); its length still says
+    // what GET would send, as without the layer.
+    assert!(!response.headers().contains_key(CONTENT_LENGTH));
+    assert_eq!(response.body().size_hint().exact(), Some(240));
 }
 
 #[tokio::test]

@@ -536,18 +536,21 @@ impl Body for Stalling {
 fn a_response_future_dropped_while_buffering_frees_the_body_and_every_chunk() {
     let bodies = Live::default();
     let chunks = Live::default();
-    let mut service = ConditionalLayer::new().layer(service_fn({
-        let bodies = bodies.clone();
-        let chunks = chunks.clone();
-        move |_: Request<Empty<Bytes>>| {
-            let body = Stalling {
-                remaining: 50,
-                chunks: chunks.clone(),
-                _body: LiveGuard::new(&bodies),
-            };
-            std::future::ready(Ok::<_, Infallible>(Response::new(body)))
-        }
-    }));
+    // A layer told to wait for slow bodies: the one that holds a body while it stalls.
+    let mut service = ConditionalLayer::new()
+        .wait_for_body(true)
+        .layer(service_fn({
+            let bodies = bodies.clone();
+            let chunks = chunks.clone();
+            move |_: Request<Empty<Bytes>>| {
+                let body = Stalling {
+                    remaining: 50,
+                    chunks: chunks.clone(),
+                    _body: LiveGuard::new(&bodies),
+                };
+                std::future::ready(Ok::<_, Infallible>(Response::new(body)))
+            }
+        }));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(service.poll_ready(&mut cx).is_ready());
     let mut future = Box::pin(service.call(Request::get("/").body(Empty::new()).unwrap()));
@@ -582,7 +585,7 @@ async fn a_client_that_hangs_up_while_the_layer_buffers_frees_everything() {
                 }
             }),
         )
-        .layer(ConditionalLayer::new());
+        .layer(ConditionalLayer::new().wait_for_body(true));
     let addr = serve(app).await;
     let mut connection = common::RawConnection::open(addr).await;
     // Write the request and hang up without reading: the response is stuck in buffering.

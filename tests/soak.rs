@@ -263,7 +263,9 @@ async fn client(addr: std::net::SocketAddr, id: u64) -> (Vec<String>, Seen) {
                         }
                     })
             }
-            // HEAD: GET's tag and length, no body.
+            // HEAD: GET's tag and length, no body. The layer sees GET's body under
+            // `Router::layer`; an empty one is no evidence of GET's bytes (a HEAD handler's body is
+            // empty too), so it gets no tag, which RFC 9110 §9.3.2 allows.
             5 => {
                 let path = format!("/page/{n}");
                 send(&mut sender, Method::HEAD, &path, &[]).await.map(|a| {
@@ -272,8 +274,9 @@ async fn client(addr: std::net::SocketAddr, id: u64) -> (Vec<String>, Seen) {
                         a.status == StatusCode::OK,
                         format!("HEAD {path}: {}", a.status),
                     );
+                    let tag = (!expected.is_empty()).then(|| tag_of(&expected));
                     check(
-                        a.headers.get(ETAG) == Some(&tag_of(&expected)),
+                        a.headers.get(ETAG) == tag.as_ref(),
                         format!("HEAD {path}: not GET's tag"),
                     );
                     check(

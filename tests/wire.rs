@@ -11,6 +11,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use common::{RawConnection, WAIT, serve, serve_service};
 use http::{Request, Response, StatusCode, header};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -85,9 +86,18 @@ async fn the_304_on_the_wire_and_the_next_request_on_the_same_connection() {
         assert_eq!(third.status(), 200, "{placement}");
         assert_eq!(third.body, PAGE.as_bytes());
 
+        // HEAD: inside the router the layer sees GET's body (axum empties it outside the
+        // layer) and tags it; around the router the body is gone before the layer sees it, so
+        // HEAD has no tag (RFC 9110 §9.3.2 allows it) and cannot be answered with a 304. The
+        // length is GET's in both.
+        let inside = placement == "Router::layer";
         let head = connection.send("HEAD", "/", &[]).await;
         assert_eq!(head.status(), 200, "{placement}");
-        assert_eq!(head.header("etag"), Some(etag.as_str()));
+        assert_eq!(
+            head.header("etag"),
+            inside.then_some(etag.as_str()),
+            "{placement}"
+        );
         assert_eq!(
             head.header("content-length"),
             Some(PAGE.len().to_string().as_str())
@@ -95,8 +105,16 @@ async fn the_304_on_the_wire_and_the_next_request_on_the_same_connection() {
         let head = connection
             .send("HEAD", "/", &[("if-none-match", &etag)])
             .await;
-        assert_eq!(head.status(), 304, "{placement}");
-        assert_eq!(head.header("content-length"), None, "{placement}");
+        if inside {
+            assert_eq!(head.status(), 304, "{placement}");
+            assert_eq!(head.header("content-length"), None, "{placement}");
+        } else {
+            assert_eq!(head.status(), 200, "{placement}");
+            assert_eq!(
+                head.header("content-length"),
+                Some(PAGE.len().to_string().as_str())
+            );
+        }
 
         let last = connection
             .send("GET", "/", &[("if-none-match", "\"other\"")])
@@ -156,12 +174,17 @@ async fn a_hyper_client_revalidates_over_one_kept_alive_connection() {
 
 #[tokio::test]
 async fn around_a_bare_hyper_service() {
+    // The layer asks for request bodies it can make empty (`Default`); hyper's `Incoming` is
+    // boxed into one first.
     let service = ServiceBuilder::new()
+        .map_request(|request: Request<Incoming>| request.map(BodyExt::boxed))
         .layer(ConditionalLayer::new())
-        .service_fn(|request: Request<Incoming>| async move {
-            let body = format!("you asked for {}", request.uri().path());
-            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body))))
-        });
+        .service_fn(
+            |request: Request<BoxBody<Bytes, hyper::Error>>| async move {
+                let body = format!("you asked for {}", request.uri().path());
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body))))
+            },
+        );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -109,11 +109,12 @@ pub async fn serve(app: axum::Router) -> SocketAddr {
     addr
 }
 
-/// Serves any Tower HTTP service (any body type) with hyper on 127.0.0.1 until the test's
-/// runtime ends.
+/// Serves any Tower HTTP service (any response body type) with hyper on 127.0.0.1 until the
+/// test's runtime ends. Request bodies arrive as `axum::body::Body`, as `axum::serve` hands
+/// them over (the layer needs a `Default` request body; hyper's `Incoming` is not one).
 pub async fn serve_service<S, B>(service: S) -> SocketAddr
 where
-    S: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
+    S: tower::Service<http::Request<axum::body::Body>, Response = http::Response<B>>
         + Clone
         + Send
         + 'static,
@@ -127,7 +128,13 @@ where
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let service = hyper_util::service::TowerToHyperService::new(service.clone());
+            let service = hyper_util::service::TowerToHyperService::new(
+                tower::ServiceBuilder::new()
+                    .map_request(|request: http::Request<hyper::body::Incoming>| {
+                        request.map(axum::body::Body::new)
+                    })
+                    .service(service.clone()),
+            );
             tokio::spawn(async move {
                 hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service)

@@ -1,0 +1,185 @@
+//! Reading and writing single header fields: the leaf every other module builds on. Nothing
+//! here knows about preconditions, bodies or Tower.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// The one value of a field that must not be repeated; `None` when it is absent or repeated.
+pub(crate) fn single_value<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+) -> Option<&'a HeaderValue> {
+    let mut values = headers.get_all(name).iter();
+    let value = values.next()?;
+    values.next().is_none().then_some(value)
+}
+
+/// A copy of the fields of `headers` whose names are `wanted`. One pass over the fields a
+/// message has costs less than a lookup for each field it might have.
+pub(crate) fn fields_where(headers: &HeaderMap, wanted: impl Fn(&HeaderName) -> bool) -> HeaderMap {
+    let mut fields = HeaderMap::new();
+    for (name, value) in headers {
+        if wanted(name) {
+            fields.append(name.clone(), value.clone());
+        }
+    }
+    fields
+}
+
+/// An HTTP-date field in any of the three forms of RFC 9110 §5.6.7. Invalid dates (lists of
+/// dates, zones other than GMT, years past 9999, repeated fields) count as absent.
+pub(crate) fn single_date(headers: &HeaderMap, name: &HeaderName) -> Option<SystemTime> {
+    parse_date(single_value(headers, name)?)
+}
+
+/// One HTTP-date value (RFC 9110 §5.6.7), or `None`.
+pub(crate) fn parse_date(value: &HeaderValue) -> Option<SystemTime> {
+    httpdate::parse_http_date(value.to_str().ok()?).ok()
+}
+
+/// The latest time an HTTP-date can express: 9999-12-31T23:59:59Z.
+const LAST_HTTP_DATE: u64 = 253_402_300_799;
+
+/// `time` as an HTTP-date (IMF-fixdate), for `Last-Modified`. A time later than `now` is sent
+/// as `now`: an origin MUST NOT send a modification date later than the message's origination
+/// (RFC 9110 §8.8.2.1). A time before 1970 cannot be written by `httpdate` and is no useful
+/// validator: `None`, so the field is left out rather than the formatter panicking.
+pub(crate) fn http_date(time: SystemTime, now: SystemTime) -> Option<HeaderValue> {
+    let seconds = unix_seconds(time.min(now))?.min(LAST_HTTP_DATE);
+    let time = UNIX_EPOCH + Duration::from_secs(seconds);
+    HeaderValue::from_str(&httpdate::fmt_http_date(time)).ok()
+}
+
+/// Whole seconds since the epoch: HTTP dates have one-second resolution, so a `SystemTime` with
+/// a fraction compares equal to the date it is sent as. `None` before 1970, where no HTTP-date
+/// this crate sends or reads can be.
+pub(crate) fn unix_seconds(time: SystemTime) -> Option<u64> {
+    time.duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|since| since.as_secs())
+}
+
+/// The `Content-Length` of a message, when it is one well-formed line.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    single_value(headers, &http::header::CONTENT_LENGTH).and_then(parse_digits)
+}
+
+/// `1*DIGIT` (RFC 9110 §8.6, §14.1.2): no sign, no spaces, no overflow.
+pub(crate) fn parse_digits(value: &HeaderValue) -> Option<u64> {
+    let digits = value.as_bytes();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Whether a comma-separated list field value has `token` as one of its members, compared
+/// without regard to case (`Cache-Control: private, no-store`).
+pub(crate) fn has_member(value: &HeaderValue, token: &[u8]) -> bool {
+    value
+        .as_bytes()
+        .split(|&byte| byte == b',')
+        .any(|member| member.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Whether `value` starts with `prefix`, compared without regard to case.
+pub(crate) fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
+    value
+        .get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn dates_outside_what_http_can_say_never_panic() {
+        let now = at(1_700_000_000);
+        type Case = (SystemTime, Option<&'static str>);
+        let cases: &[Case] = &[
+            (at(784_111_777), Some("Sun, 06 Nov 1994 08:49:37 GMT")),
+            (
+                at(784_111_777) + Duration::from_millis(999),
+                Some("Sun, 06 Nov 1994 08:49:37 GMT"),
+            ),
+            (UNIX_EPOCH, Some("Thu, 01 Jan 1970 00:00:00 GMT")),
+            // Before 1970: left out.
+            (UNIX_EPOCH - Duration::from_secs(1), None),
+            (UNIX_EPOCH - Duration::from_secs(86_400 * 365 * 500), None),
+            // Later than now, even past year 9999: sent as now (RFC 9110 §8.8.2.1).
+            (at(1_700_000_001), Some("Tue, 14 Nov 2023 22:13:20 GMT")),
+            (
+                at(LAST_HTTP_DATE + 1),
+                Some("Tue, 14 Nov 2023 22:13:20 GMT"),
+            ),
+            (at(u64::MAX / 4), Some("Tue, 14 Nov 2023 22:13:20 GMT")),
+        ];
+        for (time, expected) in cases {
+            let formatted = http_date(*time, now);
+            assert_eq!(
+                formatted.as_ref().map(|value| value.to_str().unwrap()),
+                *expected,
+                "{time:?}"
+            );
+        }
+        // A clock past 9999 still gets a date, the last one there is.
+        assert_eq!(
+            http_date(at(u64::MAX / 4), at(u64::MAX / 4)).unwrap(),
+            "Fri, 31 Dec 9999 23:59:59 GMT"
+        );
+    }
+
+    #[test]
+    fn digits_table() {
+        type Case = (&'static [u8], Option<u64>);
+        let cases: &[Case] = &[
+            (b"0", Some(0)),
+            (b"1234", Some(1234)),
+            (b"18446744073709551615", Some(u64::MAX)),
+            (b"18446744073709551616", None),
+            (b"", None),
+            (b"+1", None),
+            (b"-1", None),
+            (b" 1", None),
+            (b"1 ", None),
+            (b"1,1", None),
+            (b"0x10", None),
+        ];
+        for (value, expected) in cases {
+            let value = HeaderValue::from_bytes(value).unwrap();
+            assert_eq!(parse_digits(&value), *expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn single_values_and_list_members() {
+        let mut headers = HeaderMap::new();
+        headers.append("a", HeaderValue::from_static("1"));
+        headers.append("b", HeaderValue::from_static("1"));
+        headers.append("b", HeaderValue::from_static("2"));
+        assert_eq!(
+            single_value(&headers, &HeaderName::from_static("a")).unwrap(),
+            "1"
+        );
+        assert_eq!(single_value(&headers, &HeaderName::from_static("b")), None);
+        assert_eq!(single_value(&headers, &HeaderName::from_static("c")), None);
+        let cache_control = HeaderValue::from_static("private, No-Store ,max-age=0");
+        assert!(has_member(&cache_control, b"no-store"));
+        assert!(!has_member(&cache_control, b"no-cache"));
+        assert!(!has_member(
+            &HeaderValue::from_static("no-store-ish"),
+            b"no-store"
+        ));
+        assert!(starts_with_ignore_case(
+            b"Text/Event-Stream; x",
+            b"text/event-stream"
+        ));
+        assert!(!starts_with_ignore_case(b"text", b"text/event-stream"));
+    }
+}

@@ -1,0 +1,884 @@
+//! What the layer does with the inner service's response to a GET or HEAD, as small plan
+//! values that `future.rs` carries out (the way tower-http's `ServeDir` turns `open_file` into
+//! an `OpenFileOutput`):
+//!
+//! 1. [`prepare_head`]: the edits every response gets before it is judged (the source's
+//!    validators, a future `Last-Modified`, weakened tags of re-encoded bodies);
+//! 2. [`plan_response`]: pass it on untouched, judge it by the validators it carries, or read
+//!    its body to generate a tag first;
+//! 3. [`after_reading`]: what the body read says (tag it, or send what was read untagged);
+//! 4. [`verdict`]: what the request's preconditions make of the response (RFC 9110 §13.2.2,
+//!    with `If-Range` checked against a 206).
+//!
+//! The rule behind every step: the response is the one the app made, except that a 200 (or
+//! 206) becomes the 304 or 412 the RFC requires, and validators are added.
+
+use std::time::SystemTime;
+
+use http::header::{
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED,
+};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, response};
+use http_body::SizeHint;
+
+use crate::body::BodyEnd;
+use crate::decision::{PassReason, TagOrigin};
+use crate::fields::{has_member, starts_with_ignore_case};
+use crate::layer::Config;
+use crate::precondition::{Outcome, ValidatorsRef, evaluate_ref};
+use crate::range::if_range_names;
+use crate::request::RequestFacts;
+use crate::response::{
+    clamp_last_modified, fill_in_source, keep_the_clients_weak_tag, weaken_etag,
+};
+
+/// What a response head says, read in one pass over the few fields a response has (cheaper
+/// than a lookup for each field it might have).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HeadFields {
+    pub(crate) etag: bool,
+    pub(crate) last_modified: bool,
+    /// A `Content-Encoding` other than `identity`, on any of its lines.
+    pub(crate) content_coded: bool,
+    /// A type that streams by nature: buffering it would hold back events (rack #1619).
+    pub(crate) streaming: bool,
+    pub(crate) content_range: bool,
+    /// `Cache-Control: no-store`: nothing will revalidate it, so no tag is worth hashing.
+    pub(crate) no_store: bool,
+}
+
+impl HeadFields {
+    pub(crate) fn read(headers: &HeaderMap) -> Self {
+        let mut fields = Self::default();
+        for (name, value) in headers {
+            if name == ETAG {
+                fields.etag = true;
+            } else if name == LAST_MODIFIED {
+                fields.last_modified = true;
+            } else if name == CONTENT_ENCODING {
+                fields.content_coded |= is_content_coding(value);
+            } else if name == CONTENT_TYPE {
+                fields.streaming |= is_streaming(value);
+            } else if name == CONTENT_RANGE {
+                fields.content_range = true;
+            } else if name == CACHE_CONTROL {
+                fields.no_store |= has_member(value, b"no-store");
+            }
+        }
+        fields
+    }
+}
+
+fn is_content_coding(value: &HeaderValue) -> bool {
+    let coding = value.as_bytes().trim_ascii();
+    !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity")
+}
+
+fn is_streaming(content_type: &HeaderValue) -> bool {
+    let value = content_type.as_bytes();
+    starts_with_ignore_case(value, b"text/event-stream")
+        || starts_with_ignore_case(value, b"application/grpc")
+}
+
+/// The edits a response head gets before it is judged, and what it then says:
+///
+/// - on a 2xx, the validators and cache headers a source vouched for;
+/// - on a 2xx or 304, a `Last-Modified` later than now becomes now (RFC 9110 §8.8.2.1);
+/// - with [`weaken_encoded_tags`](crate::ConditionalLayer::weaken_encoded_tags), a strong tag
+///   from inside on a content-coded 2xx is weakened, and an inner 304 answers with the weak
+///   tag the client holds.
+pub(crate) fn prepare_head(
+    head: &mut response::Parts,
+    request: &RequestFacts,
+    config: &Config,
+) -> (HeadFields, TagOrigin) {
+    let mut fields = HeadFields::read(&head.headers);
+    let success = head.status.is_success();
+    let representation = request.representation().filter(|_| success);
+    let dated = fields.last_modified || representation.is_some();
+    // The clock is read only for responses with a date to check.
+    let now = dated.then(SystemTime::now);
+    let mut origin = if fields.etag {
+        TagOrigin::Handler
+    } else {
+        TagOrigin::None
+    };
+    if let (Some(representation), Some(now)) = (representation, now) {
+        fill_in_source(&mut head.headers, representation, now);
+        let validators = representation.validators();
+        if validators.etag.is_some() {
+            origin = TagOrigin::Source;
+        }
+        fields.etag |= validators.etag.is_some();
+        fields.last_modified |= validators.last_modified.is_some();
+    }
+    if let Some(now) = now
+        && (success || head.status == StatusCode::NOT_MODIFIED)
+    {
+        clamp_last_modified(&mut head.headers, now);
+    }
+    if config.weaken_encoded_tags {
+        if success && fields.etag && fields.content_coded {
+            weaken_etag(&mut head.headers);
+        } else if head.status == StatusCode::NOT_MODIFIED
+            && let Some(conditions) = request.conditions()
+        {
+            keep_the_clients_weak_tag(&mut head.headers, conditions);
+        }
+    }
+    (fields, origin)
+}
+
+/// What to do with a response before its body is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResponsePlan {
+    /// Send it on untouched: preconditions do not apply to it.
+    Pass(PassReason),
+    /// Judge the preconditions by the validators its head carries, without reading the body;
+    /// the reason no tag is generated, when one could have been.
+    Judge(Option<PassReason>),
+    /// Read the body (within the buffer limit) to generate a tag from its bytes, then judge.
+    Tag,
+}
+
+/// Decides what to do with a prepared response head. `skipped` asks the user's
+/// [`skip_when`](crate::ConditionalLayer::skip_when) predicate, only where it can matter.
+pub(crate) fn plan_response(
+    status: StatusCode,
+    method: &Method,
+    fields: HeadFields,
+    body: &SizeHint,
+    limit: usize,
+    skipped: impl FnOnce() -> bool,
+) -> ResponsePlan {
+    // RFC 9110 §13.2.1: preconditions apply where the response would be 2xx.
+    if !status.is_success() {
+        return ResponsePlan::Pass(PassReason::Status);
+    }
+    if fields.streaming {
+        return ResponsePlan::Pass(PassReason::Streaming);
+    }
+    if skipped() {
+        return ResponsePlan::Pass(PassReason::Skipped);
+    }
+    if fields.etag {
+        return ResponsePlan::Judge(None);
+    }
+    let untagged = if status != StatusCode::OK {
+        PassReason::Status
+    } else if fields.content_range {
+        PassReason::PartialContent
+    } else if fields.no_store {
+        PassReason::NoStore
+    } else if *method == Method::HEAD {
+        // A HEAD response's body, when it has one, is GET's (axum's router runs the GET handler
+        // for HEAD and empties the body outside this layer). A HEAD handler's empty body is
+        // not: its tag would name no representation (Spring SPR-15261). So only a body known
+        // to be non-empty, and small enough, is read; anything else keeps the handler's
+        // validators, or none, which RFC 9110 §9.3.2 allows.
+        match body.exact() {
+            Some(len) if len > 0 && len <= limit as u64 => return ResponsePlan::Tag,
+            _ => PassReason::Head,
+        }
+    } else if body.lower() > limit as u64 {
+        PassReason::OverLimit
+    } else {
+        return ResponsePlan::Tag;
+    };
+    ResponsePlan::Judge(Some(untagged))
+}
+
+/// What reading a body for its tag came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterReading {
+    /// The whole body was read: tag it, then judge.
+    Tag,
+    /// Send what was read and the rest of the body without a generated tag, judged by the
+    /// validators the head carries.
+    Judge(PassReason),
+    /// The body failed: the client must see the failure, not a shorter 200, so no tag and no
+    /// 304.
+    Fail,
+}
+
+/// What a body read for its tag came to, `len` bytes read.
+pub(crate) fn after_reading<E>(end: &BodyEnd<E>, method: &Method, len: usize) -> AfterReading {
+    match end {
+        // An empty HEAD body is no GET body (see `plan_response`).
+        BodyEnd::Complete if *method == Method::HEAD && len == 0 => {
+            AfterReading::Judge(PassReason::Head)
+        }
+        BodyEnd::Complete => AfterReading::Tag,
+        BodyEnd::OverLimit => AfterReading::Judge(PassReason::OverLimit),
+        BodyEnd::NotReady => AfterReading::Judge(PassReason::NotReady),
+        BodyEnd::Failed(_) => AfterReading::Fail,
+    }
+}
+
+/// What the request's preconditions make of a response whose validators are known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Send the response.
+    Send,
+    /// Replace it by a 304.
+    NotModified,
+    /// Replace it by a 412.
+    PreconditionFailed,
+    /// A 206 of another version than the one `If-Range` names: ask again for the whole
+    /// representation (RFC 9110 §13.1.5: the range MUST be ignored).
+    AskAgainWithoutRange,
+}
+
+/// RFC 9110 §13.2.2 applied to a 2xx response: steps 1 to 4 by [`evaluate_ref`], then step 5
+/// (`If-Range`) for a 206.
+pub(crate) fn verdict(
+    status: StatusCode,
+    method: &Method,
+    conditions: Option<&HeaderMap>,
+    validators: ValidatorsRef<'_>,
+) -> Verdict {
+    let Some(conditions) = conditions else {
+        return Verdict::Send;
+    };
+    let partial = status == StatusCode::PARTIAL_CONTENT;
+    match evaluate_ref(method, conditions, Some(validators)) {
+        // A 304 stands for the 200 the request would get (§15.4.5); the preconditions come
+        // before `Range` (§13.2.2), so it stands for a 206 too. Other 2xx are no
+        // representation to be current: sent as they are.
+        Outcome::NotModified if status == StatusCode::OK || partial => Verdict::NotModified,
+        Outcome::NotModified => Verdict::Send,
+        Outcome::PreconditionFailed => Verdict::PreconditionFailed,
+        Outcome::Proceed if partial && !if_range_names(conditions, validators) => {
+            Verdict::AskAgainWithoutRange
+        }
+        Outcome::Proceed => Verdict::Send,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Representation;
+    use crate::{EntityTag, precondition::Validators};
+    use http::Response;
+    use http::header::IF_MODIFIED_SINCE;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn parts(status: u16, fields: &[(&str, &str)]) -> response::Parts {
+        let mut head = Response::new(()).into_parts().0;
+        head.status = StatusCode::from_u16(status).unwrap();
+        for (name, value) in fields {
+            head.headers.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        head
+    }
+
+    fn map(fields: &[(&str, &str)]) -> HeaderMap {
+        parts(200, fields).headers
+    }
+
+    fn exact(len: u64) -> SizeHint {
+        SizeHint::with_exact(len)
+    }
+
+    fn open(lower: u64) -> SizeHint {
+        let mut hint = SizeHint::new();
+        hint.set_lower(lower);
+        hint
+    }
+
+    use PassReason as Why;
+    use ResponsePlan::{Judge, Pass, Tag};
+
+    #[test]
+    fn response_plan_table() {
+        let get = Method::GET;
+        let head_ = Method::HEAD;
+        let tagged = HeadFields {
+            etag: true,
+            ..HeadFields::default()
+        };
+        let plain = HeadFields::default();
+        let with = |edit: fn(&mut HeadFields)| {
+            let mut fields = HeadFields::default();
+            edit(&mut fields);
+            fields
+        };
+        type Case = (
+            &'static str,
+            u16,
+            Method,
+            HeadFields,
+            SizeHint,
+            bool,
+            ResponsePlan,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "a 200 is tagged from its bytes",
+                200,
+                get.clone(),
+                plain,
+                exact(10),
+                false,
+                Tag,
+            ),
+            (
+                "a body of unknown size too",
+                200,
+                get.clone(),
+                plain,
+                open(0),
+                false,
+                Tag,
+            ),
+            (
+                "the handler's tag is used as it is",
+                200,
+                get.clone(),
+                tagged,
+                exact(10),
+                false,
+                Judge(None),
+            ),
+            (
+                "a 206 with a tag is judged",
+                206,
+                get.clone(),
+                tagged,
+                exact(10),
+                false,
+                Judge(None),
+            ),
+            (
+                "404 passes",
+                404,
+                get.clone(),
+                plain,
+                exact(10),
+                false,
+                Pass(Why::Status),
+            ),
+            (
+                "304 from inside passes",
+                304,
+                get.clone(),
+                tagged,
+                exact(0),
+                false,
+                Pass(Why::Status),
+            ),
+            (
+                "500 passes",
+                500,
+                get.clone(),
+                tagged,
+                exact(0),
+                false,
+                Pass(Why::Status),
+            ),
+            (
+                "event streams pass",
+                200,
+                get.clone(),
+                with(|f| f.streaming = true),
+                open(0),
+                false,
+                Pass(Why::Streaming),
+            ),
+            (
+                "skipped",
+                200,
+                get.clone(),
+                tagged,
+                exact(1),
+                true,
+                Pass(Why::Skipped),
+            ),
+            (
+                "201 is judged, not tagged",
+                201,
+                get.clone(),
+                plain,
+                exact(1),
+                false,
+                Judge(Some(Why::Status)),
+            ),
+            (
+                "a 206 without a tag is judged",
+                206,
+                get.clone(),
+                with(|f| f.content_range = true),
+                exact(1),
+                false,
+                Judge(Some(Why::Status)),
+            ),
+            (
+                "a 200 with Content-Range",
+                200,
+                get.clone(),
+                with(|f| f.content_range = true),
+                exact(1),
+                false,
+                Judge(Some(Why::PartialContent)),
+            ),
+            (
+                "no-store",
+                200,
+                get.clone(),
+                with(|f| f.no_store = true),
+                exact(1),
+                false,
+                Judge(Some(Why::NoStore)),
+            ),
+            (
+                "over the limit by its size hint",
+                200,
+                get.clone(),
+                plain,
+                open(101),
+                false,
+                Judge(Some(Why::OverLimit)),
+            ),
+            (
+                "at the limit",
+                200,
+                get.clone(),
+                plain,
+                exact(100),
+                false,
+                Tag,
+            ),
+            // HEAD: only GET's body, when the layer sees one, is hashed.
+            (
+                "HEAD with GET's body",
+                200,
+                head_.clone(),
+                plain,
+                exact(10),
+                false,
+                Tag,
+            ),
+            (
+                "HEAD with an empty body",
+                200,
+                head_.clone(),
+                plain,
+                exact(0),
+                false,
+                Judge(Some(Why::Head)),
+            ),
+            (
+                "HEAD with a body of unknown size",
+                200,
+                head_.clone(),
+                plain,
+                open(1),
+                false,
+                Judge(Some(Why::Head)),
+            ),
+            (
+                "HEAD over the limit",
+                200,
+                head_.clone(),
+                plain,
+                exact(101),
+                false,
+                Judge(Some(Why::Head)),
+            ),
+            (
+                "HEAD with the handler's tag",
+                200,
+                head_.clone(),
+                tagged,
+                exact(0),
+                false,
+                Judge(None),
+            ),
+        ];
+        for (case, status, method, fields, hint, skipped, expected) in cases {
+            let status = StatusCode::from_u16(status).unwrap();
+            let plan = plan_response(status, &method, fields, &hint, 100, || skipped);
+            assert_eq!(plan, expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_skip_predicate_is_asked_only_for_2xx_that_are_not_streams() {
+        let ask = |status: u16, fields: HeadFields| {
+            let mut asked = false;
+            let status = StatusCode::from_u16(status).unwrap();
+            let _ = plan_response(status, &Method::GET, fields, &exact(1), 100, || {
+                asked = true;
+                false
+            });
+            asked
+        };
+        assert!(ask(200, HeadFields::default()));
+        assert!(!ask(404, HeadFields::default()));
+        let stream = HeadFields {
+            streaming: true,
+            ..HeadFields::default()
+        };
+        assert!(!ask(200, stream));
+    }
+
+    #[test]
+    fn after_reading_table() {
+        let get = Method::GET;
+        let head_ = Method::HEAD;
+        let cases: Vec<(BodyEnd<()>, &Method, usize, AfterReading)> = vec![
+            (BodyEnd::Complete, &get, 10, AfterReading::Tag),
+            (BodyEnd::Complete, &get, 0, AfterReading::Tag),
+            (BodyEnd::Complete, &head_, 10, AfterReading::Tag),
+            (BodyEnd::Complete, &head_, 0, AfterReading::Judge(Why::Head)),
+            (
+                BodyEnd::OverLimit,
+                &get,
+                101,
+                AfterReading::Judge(Why::OverLimit),
+            ),
+            (
+                BodyEnd::NotReady,
+                &get,
+                3,
+                AfterReading::Judge(Why::NotReady),
+            ),
+            (
+                BodyEnd::NotReady,
+                &head_,
+                0,
+                AfterReading::Judge(Why::NotReady),
+            ),
+            (BodyEnd::Failed(()), &get, 3, AfterReading::Fail),
+        ];
+        for (end, method, len, expected) in cases {
+            assert_eq!(after_reading(&end, method, len), expected, "{method} {len}");
+        }
+    }
+
+    #[test]
+    fn verdict_table() {
+        use Verdict::{
+            AskAgainWithoutRange as Again, NotModified as N304, PreconditionFailed as P412, Send,
+        };
+        let get = Method::GET;
+        type Case = (
+            &'static str,
+            u16,
+            &'static [(&'static str, &'static str)],
+            &'static [(&'static str, &'static str)],
+            Verdict,
+        );
+        let tag_a: &[(&str, &str)] = &[("etag", "\"a\"")];
+        let cases: &[Case] = &[
+            ("no preconditions", 200, &[], tag_a, Send),
+            ("current", 200, &[("if-none-match", "\"a\"")], tag_a, N304),
+            ("changed", 200, &[("if-none-match", "\"b\"")], tag_a, Send),
+            ("If-Match false", 200, &[("if-match", "\"b\"")], tag_a, P412),
+            // §13.2.2: preconditions before Range, so a 206 of the current version is a 304.
+            (
+                "206 of a current copy",
+                206,
+                &[("if-none-match", "\"a\"")],
+                tag_a,
+                N304,
+            ),
+            (
+                "206 by date",
+                206,
+                &[("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                N304,
+            ),
+            (
+                "206 with If-Match false",
+                206,
+                &[("if-match", "\"b\"")],
+                tag_a,
+                P412,
+            ),
+            // Other 2xx are not a representation a 304 can stand for.
+            ("204", 204, &[("if-none-match", "\"a\"")], tag_a, Send),
+            (
+                "201 with If-Match false",
+                201,
+                &[("if-match", "\"b\"")],
+                tag_a,
+                P412,
+            ),
+            // Step 5: If-Range against the 206's own validators.
+            (
+                "206 of the If-Range version",
+                206,
+                &[("if-range", "\"a\"")],
+                tag_a,
+                Send,
+            ),
+            (
+                "206 of another version",
+                206,
+                &[("if-range", "\"b\"")],
+                tag_a,
+                Again,
+            ),
+            (
+                "206 with a weak If-Range",
+                206,
+                &[("if-range", "W/\"a\"")],
+                tag_a,
+                Again,
+            ),
+            (
+                "206 without validators",
+                206,
+                &[("if-range", "\"a\"")],
+                &[],
+                Again,
+            ),
+            (
+                "206 by exact date",
+                206,
+                &[("if-range", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                Send,
+            ),
+            (
+                "206 by another date",
+                206,
+                &[("if-range", "Sun, 06 Nov 1994 08:49:38 GMT")],
+                &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                Again,
+            ),
+            (
+                "a 200 answering If-Range is the whole representation",
+                200,
+                &[("if-range", "\"b\"")],
+                tag_a,
+                Send,
+            ),
+            (
+                "304 before If-Range",
+                206,
+                &[("if-none-match", "\"a\""), ("if-range", "\"b\"")],
+                tag_a,
+                N304,
+            ),
+        ];
+        for (case, status, request, response, expected) in cases {
+            let request = map(request);
+            let response = map(response);
+            let got = verdict(
+                StatusCode::from_u16(*status).unwrap(),
+                &get,
+                Some(&request),
+                ValidatorsRef::from_headers(&response),
+            );
+            assert_eq!(got, *expected, "{case}");
+        }
+        assert_eq!(
+            verdict(StatusCode::OK, &get, None, ValidatorsRef::default()),
+            Send
+        );
+    }
+
+    fn facts(conditions: &[(&str, &str)], representation: Option<Representation>) -> RequestFacts {
+        let conditions = map(conditions);
+        RequestFacts {
+            method: Method::GET,
+            conditions: (!conditions.is_empty()).then(|| Box::new(conditions)),
+            decisions: false,
+            rare: representation.map(|representation| {
+                Box::new(crate::request::RareFacts {
+                    uri: None,
+                    representation: Some(representation),
+                })
+            }),
+        }
+    }
+
+    fn names(head: &response::Parts) -> Vec<String> {
+        head.headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn prepare_head_table() {
+        let source = Representation::new()
+            .etag(EntityTag::strong("src").unwrap())
+            .last_modified(UNIX_EPOCH + Duration::from_secs(784_111_777))
+            .header(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let config = Config::default();
+        type Case = (
+            &'static str,
+            u16,
+            &'static [(&'static str, &'static str)],
+            Option<Representation>,
+            &'static [(&'static str, &'static str)],
+            &'static [&'static str],
+            TagOrigin,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "untouched",
+                200,
+                &[("etag", "\"a\"")],
+                None,
+                &[],
+                &["etag: \"a\""],
+                TagOrigin::Handler,
+            ),
+            (
+                "no tag",
+                200,
+                &[("x", "1")],
+                None,
+                &[],
+                &["x: 1"],
+                TagOrigin::None,
+            ),
+            (
+                "the source's validators replace the handler's, its cache headers only fill in",
+                200,
+                &[("etag", "\"inner\""), ("cache-control", "max-age=5")],
+                Some(source.clone()),
+                &[],
+                &[
+                    "etag: \"src\"",
+                    "cache-control: max-age=5",
+                    "last-modified: Sun, 06 Nov 1994 08:49:37 GMT",
+                ],
+                TagOrigin::Source,
+            ),
+            (
+                "not on a 404",
+                404,
+                &[("x", "1")],
+                Some(source.clone()),
+                &[],
+                &["x: 1"],
+                TagOrigin::None,
+            ),
+            (
+                "a content-coded strong tag is weakened",
+                200,
+                &[("etag", "\"a\""), ("content-encoding", "gzip")],
+                None,
+                &[],
+                &["etag: W/\"a\"", "content-encoding: gzip"],
+                TagOrigin::Handler,
+            ),
+            (
+                "identity is no coding",
+                200,
+                &[("etag", "\"a\""), ("content-encoding", "identity")],
+                None,
+                &[],
+                &["etag: \"a\"", "content-encoding: identity"],
+                TagOrigin::Handler,
+            ),
+            (
+                "an inner 304 keeps the client's weak tag",
+                304,
+                &[("etag", "\"a\"")],
+                None,
+                &[("if-none-match", "W/\"a\"")],
+                &["etag: W/\"a\""],
+                TagOrigin::Handler,
+            ),
+            (
+                "an inner 304 for the strong tag stays strong",
+                304,
+                &[("etag", "\"a\"")],
+                None,
+                &[("if-none-match", "\"a\"")],
+                &["etag: \"a\""],
+                TagOrigin::Handler,
+            ),
+            (
+                "a past Last-Modified stays",
+                200,
+                &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                None,
+                &[],
+                &["last-modified: Sun, 06 Nov 1994 08:49:37 GMT"],
+                TagOrigin::None,
+            ),
+            (
+                "a malformed Last-Modified stays as it is",
+                200,
+                &[("last-modified", "soon")],
+                None,
+                &[],
+                &["last-modified: soon"],
+                TagOrigin::None,
+            ),
+            (
+                "a future Last-Modified on a 404 is the app's",
+                404,
+                &[("last-modified", "Fri, 31 Dec 9999 23:59:59 GMT")],
+                None,
+                &[],
+                &["last-modified: Fri, 31 Dec 9999 23:59:59 GMT"],
+                TagOrigin::None,
+            ),
+        ];
+        for (case, status, fields, representation, conditions, expected, origin) in cases {
+            let mut head = parts(status, fields);
+            let request = facts(conditions, representation);
+            let (_, got_origin) = prepare_head(&mut head, &request, &config);
+            assert_eq!(names(&head), *expected, "{case}");
+            assert_eq!(got_origin, origin, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_future_last_modified_becomes_now() {
+        let config = Config::default();
+        for status in [200, 304] {
+            let mut head = parts(
+                status,
+                &[("last-modified", "Fri, 01 Jan 2100 00:00:00 GMT")],
+            );
+            let before = SystemTime::now() - Duration::from_secs(1);
+            prepare_head(&mut head, &facts(&[], None), &config);
+            let sent = Validators::from_headers(&head.headers)
+                .last_modified
+                .unwrap();
+            assert!(
+                sent >= before && sent <= SystemTime::now(),
+                "{status}: {sent:?}"
+            );
+        }
+        // A source's future date too, and one past year 9999 does not panic.
+        let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        let source = Representation::new().last_modified(far);
+        let mut head = parts(200, &[]);
+        prepare_head(&mut head, &facts(&[], Some(source)), &config);
+        let sent = Validators::from_headers(&head.headers)
+            .last_modified
+            .unwrap();
+        assert!(sent <= SystemTime::now());
+        // Judged by what was sent: a revalidation with an older date is a 200.
+        let request = map(&[(IF_MODIFIED_SINCE.as_str(), "Sun, 06 Nov 1994 08:49:37 GMT")]);
+        assert_eq!(
+            verdict(
+                StatusCode::OK,
+                &Method::GET,
+                Some(&request),
+                ValidatorsRef::from_headers(&head.headers)
+            ),
+            Verdict::Send
+        );
+        // A source's date before 1970 is left out.
+        let before = Representation::new().last_modified(UNIX_EPOCH - Duration::from_secs(5));
+        let mut head2 = parts(200, &[]);
+        prepare_head(&mut head2, &facts(&[], Some(before)), &config);
+        assert!(!head2.headers.contains_key(LAST_MODIFIED));
+    }
+}

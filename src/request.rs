@@ -1,0 +1,553 @@
+//! The request side of the layer, as plan values that `future.rs` carries out: what the layer
+//! keeps of a request to judge the response ([`plan_request`]), and what a validator source's
+//! answer means before the handler runs ([`judge_with_source`]).
+//!
+//! The inner service is asked what the client asked. The only rewrite is one the source
+//! proves harmless: removing a `Range` whose `If-Range` names another version than the current
+//! one, where RFC 9110 §13.1.5 says the range MUST be ignored.
+
+use http::header::{IF_RANGE, RANGE};
+use http::{HeaderMap, Method, Uri};
+
+use crate::Outcome;
+use crate::Validators;
+use crate::layer::Config;
+use crate::precondition::{CONDITIONAL_HEADERS, evaluate};
+use crate::range::{if_range_allows_range, may_need_whole_representation};
+use crate::source::{BoxError, Current, PreconditionCheck, Representation};
+
+/// What to do with a request the inner service will answer.
+#[derive(Debug)]
+pub(crate) enum RequestPlan {
+    /// Not GET or HEAD: by the time the response is here the handler has run, so turning its
+    /// answer into a 304 or 412 would hide a mutation that happened (trillium #943).
+    PassThrough,
+    /// Judge the response against what the request asked.
+    Judge {
+        facts: RequestFacts,
+        /// A 206 may be of a version `If-Range` does not name: keep what it takes to ask again
+        /// for the whole representation.
+        may_ask_again: bool,
+    },
+}
+
+/// What the response future must know of a GET or HEAD request.
+#[derive(Debug)]
+pub(crate) struct RequestFacts {
+    /// GET or HEAD.
+    pub(crate) method: Method,
+    /// The request's precondition fields, and its `If-Range` when a 206 has to be checked
+    /// against it; `None` when it has none, as most requests do (boxed, so the response future
+    /// stays small).
+    pub(crate) conditions: Option<Box<HeaderMap>>,
+    /// Whether responses carry a [`Decision`](crate::Decision) extension.
+    pub(crate) decisions: bool,
+    /// What only some configurations need, boxed so the common response future stays small.
+    pub(crate) rare: Option<Box<RareFacts>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RareFacts {
+    /// Kept only when a skip predicate wants it.
+    pub(crate) uri: Option<Uri>,
+    /// The validators and cache headers a source reported, to put on the response.
+    pub(crate) representation: Option<Representation>,
+}
+
+impl RequestFacts {
+    /// The request's precondition fields (and `If-Range`), if any.
+    pub(crate) fn conditions(&self) -> Option<&HeaderMap> {
+        self.conditions.as_deref()
+    }
+
+    pub(crate) fn uri(&self) -> Option<&Uri> {
+        self.rare.as_ref()?.uri.as_ref()
+    }
+
+    pub(crate) fn representation(&self) -> Option<&Representation> {
+        self.rare.as_ref()?.representation.as_ref()
+    }
+
+    /// The facts of the same request asked again without `Range` and `If-Range`.
+    pub(crate) fn without_if_range(mut self) -> Self {
+        if let Some(conditions) = &mut self.conditions {
+            conditions.remove(IF_RANGE);
+        }
+        self.conditions = self.conditions.filter(|conditions| !conditions.is_empty());
+        self
+    }
+}
+
+/// What the layer keeps of a request before handing it on, untouched, to the inner service.
+/// `representation` is what a validator source vouched for; with it, `If-Range` has been
+/// judged already.
+pub(crate) fn plan_request(
+    method: &Method,
+    headers: &HeaderMap,
+    uri: &Uri,
+    config: &Config,
+    representation: Option<Representation>,
+) -> RequestPlan {
+    if *method != Method::GET && *method != Method::HEAD {
+        return RequestPlan::PassThrough;
+    }
+    // One pass over the fields a request has costs less than a lookup for each it might have.
+    let mut conditions = HeaderMap::new();
+    let (mut range, mut if_range) = (false, false);
+    for (name, value) in headers {
+        if CONDITIONAL_HEADERS.contains(name) {
+            conditions.append(name.clone(), value.clone());
+        } else if name == IF_RANGE {
+            if_range = true;
+        } else if name == RANGE {
+            range = true;
+        }
+    }
+    let may_ask_again =
+        representation.is_none() && may_need_whole_representation(method, range, if_range);
+    if may_ask_again {
+        for value in headers.get_all(IF_RANGE) {
+            conditions.append(IF_RANGE, value.clone());
+        }
+    }
+    let uri = config.skip.as_ref().map(|_| uri.clone());
+    let rare = (uri.is_some() || representation.is_some()).then(|| {
+        Box::new(RareFacts {
+            uri,
+            representation,
+        })
+    });
+    RequestPlan::Judge {
+        facts: RequestFacts {
+            method: method.clone(),
+            conditions: (!conditions.is_empty()).then(|| Box::new(conditions)),
+            decisions: config.decisions,
+            rare,
+        },
+        may_ask_again,
+    }
+}
+
+/// Whether the layer asks its validator source about a request: GET and HEAD always gain from
+/// it; other methods only when they carry preconditions to protect a write with (CONNECT,
+/// OPTIONS and TRACE select no representation, so preconditions never apply to them).
+pub(crate) fn consults_source(method: &Method, headers: &HeaderMap) -> bool {
+    *method == Method::GET
+        || *method == Method::HEAD
+        || !matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE)
+            && has_preconditions(headers)
+}
+
+/// Whether a request carries any of the preconditions [`evaluate`] reads.
+pub(crate) fn has_preconditions(headers: &HeaderMap) -> bool {
+    CONDITIONAL_HEADERS
+        .iter()
+        .any(|name| headers.contains_key(name))
+}
+
+/// What a validator source's answer means for a request, before the handler runs.
+#[derive(Debug)]
+pub(crate) enum SourceVerdict {
+    /// Answer without calling the inner service.
+    Answer(SourceAnswer),
+    /// Call the inner service.
+    Call {
+        /// What the source vouched for, to put on the response; `None` when it did not know.
+        representation: Option<Representation>,
+        /// The request extension telling the handler what the check saw.
+        check: Option<PreconditionCheck>,
+        /// `If-Range` names another version: remove `Range` (RFC 9110 §13.1.5).
+        stale_range: bool,
+    },
+}
+
+/// An answer made from what the source said, without the inner service.
+#[derive(Debug)]
+pub(crate) enum SourceAnswer {
+    /// 304, with the representation's validators and cache headers.
+    NotModified(Representation),
+    /// 412, with the current validators when the resource exists.
+    PreconditionFailed(Option<Validators>),
+    /// 503 for a conditional write whose preconditions could not be checked.
+    Unavailable,
+}
+
+impl SourceVerdict {
+    /// The inner service answers as if there were no source.
+    const UNCHECKED: Self = Self::Call {
+        representation: None,
+        check: None,
+        stale_range: false,
+    };
+}
+
+/// RFC 9110 §13.2.2 with the validators a source reported, before the handler runs.
+pub(crate) fn judge_with_source(
+    current: Result<Current, BoxError>,
+    method: &Method,
+    headers: &HeaderMap,
+) -> SourceVerdict {
+    let safe = *method == Method::GET || *method == Method::HEAD;
+    let representation = match current {
+        Ok(Current::Exists(representation)) => representation,
+        // RFC 9110 §13.2.1: preconditions apply only where the response would be 2xx (or
+        // 412) without them. A GET or HEAD of a missing resource gets its 404 from the
+        // handler; a write may create the resource, so its preconditions are judged.
+        Ok(Current::Missing) if safe => return SourceVerdict::UNCHECKED,
+        Ok(Current::Missing) => {
+            return match evaluate(method, headers, None) {
+                Outcome::Proceed => SourceVerdict::Call {
+                    representation: None,
+                    check: Some(PreconditionCheck { current: None }),
+                    stale_range: false,
+                },
+                Outcome::NotModified | Outcome::PreconditionFailed => {
+                    SourceVerdict::Answer(SourceAnswer::PreconditionFailed(None))
+                }
+            };
+        }
+        Ok(Current::Unknown) => return SourceVerdict::UNCHECKED,
+        // A conditional write must not happen unchecked; a read is judged after the handler
+        // instead.
+        Err(_) if !safe && has_preconditions(headers) => {
+            return SourceVerdict::Answer(SourceAnswer::Unavailable);
+        }
+        Err(_) => return SourceVerdict::UNCHECKED,
+    };
+    let validators = representation.validators();
+    match evaluate(method, headers, Some(validators)) {
+        Outcome::NotModified => SourceVerdict::Answer(SourceAnswer::NotModified(representation)),
+        Outcome::PreconditionFailed => {
+            SourceVerdict::Answer(SourceAnswer::PreconditionFailed(Some(validators.clone())))
+        }
+        Outcome::Proceed => SourceVerdict::Call {
+            stale_range: *method == Method::GET && !if_range_allows_range(headers, validators),
+            check: Some(PreconditionCheck {
+                current: Some(validators.clone()),
+            }),
+            representation: Some(representation),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EntityTag;
+    use http::HeaderValue;
+    use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+
+    fn headers(fields: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in fields {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn exists(tag: &str) -> Result<Current, BoxError> {
+        Ok(Current::Exists(
+            Representation::new().etag(EntityTag::strong(tag).unwrap()),
+        ))
+    }
+
+    /// A short name for each verdict, so the table reads row by row.
+    fn name(verdict: &SourceVerdict) -> String {
+        match verdict {
+            SourceVerdict::Answer(SourceAnswer::NotModified(_)) => "304".into(),
+            SourceVerdict::Answer(SourceAnswer::PreconditionFailed(Some(_))) => {
+                "412 with validators".into()
+            }
+            SourceVerdict::Answer(SourceAnswer::PreconditionFailed(None)) => "412".into(),
+            SourceVerdict::Answer(SourceAnswer::Unavailable) => "503".into(),
+            SourceVerdict::Call {
+                representation,
+                check,
+                stale_range,
+            } => format!(
+                "call{}{}{}",
+                if representation.is_some() {
+                    " vouched"
+                } else {
+                    ""
+                },
+                match check {
+                    Some(check) if check.existed() => " checked(existed)",
+                    Some(_) => " checked(missing)",
+                    None => "",
+                },
+                if *stale_range { " without range" } else { "" }
+            ),
+        }
+    }
+
+    #[test]
+    fn source_verdict_table() {
+        let failed = || -> Result<Current, BoxError> { Err("down".into()) };
+        type Case = (
+            &'static str,
+            Method,
+            &'static [(&'static str, &'static str)],
+            Result<Current, BoxError>,
+            &'static str,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "revalidation",
+                Method::GET,
+                &[("if-none-match", "\"a\"")],
+                exists("a"),
+                "304",
+            ),
+            (
+                "HEAD revalidation",
+                Method::HEAD,
+                &[("if-none-match", "\"a\"")],
+                exists("a"),
+                "304",
+            ),
+            (
+                "changed",
+                Method::GET,
+                &[("if-none-match", "\"b\"")],
+                exists("a"),
+                "call vouched checked(existed)",
+            ),
+            (
+                "stale write",
+                Method::PUT,
+                &[("if-match", "\"b\"")],
+                exists("a"),
+                "412 with validators",
+            ),
+            (
+                "current write",
+                Method::PUT,
+                &[("if-match", "\"a\"")],
+                exists("a"),
+                "call vouched checked(existed)",
+            ),
+            (
+                "create only, exists",
+                Method::PUT,
+                &[("if-none-match", "*")],
+                exists("a"),
+                "412 with validators",
+            ),
+            // §13.2.1: a GET or HEAD of a missing resource gets the handler's 404.
+            (
+                "GET missing with If-Match",
+                Method::GET,
+                &[("if-match", "\"a\"")],
+                Ok(Current::Missing),
+                "call",
+            ),
+            (
+                "HEAD missing with If-Match",
+                Method::HEAD,
+                &[("if-match", "*")],
+                Ok(Current::Missing),
+                "call",
+            ),
+            (
+                "GET missing",
+                Method::GET,
+                &[],
+                Ok(Current::Missing),
+                "call",
+            ),
+            // A write may create: its preconditions are judged.
+            (
+                "PUT missing with If-Match",
+                Method::PUT,
+                &[("if-match", "\"a\"")],
+                Ok(Current::Missing),
+                "412",
+            ),
+            (
+                "PUT missing, create only",
+                Method::PUT,
+                &[("if-none-match", "*")],
+                Ok(Current::Missing),
+                "call checked(missing)",
+            ),
+            (
+                "DELETE missing with If-Match *",
+                Method::DELETE,
+                &[("if-match", "*")],
+                Ok(Current::Missing),
+                "412",
+            ),
+            (
+                "unknown",
+                Method::GET,
+                &[("if-none-match", "\"a\"")],
+                Ok(Current::Unknown),
+                "call",
+            ),
+            (
+                "unknown write",
+                Method::PUT,
+                &[("if-match", "\"a\"")],
+                Ok(Current::Unknown),
+                "call",
+            ),
+            (
+                "failed conditional write",
+                Method::PUT,
+                &[("if-match", "\"a\"")],
+                failed(),
+                "503",
+            ),
+            (
+                "failed unconditional write",
+                Method::PUT,
+                &[],
+                failed(),
+                "call",
+            ),
+            (
+                "failed read",
+                Method::GET,
+                &[("if-none-match", "\"a\"")],
+                failed(),
+                "call",
+            ),
+            // If-Range (§13.1.5): a range of another version is not served.
+            (
+                "range of this version",
+                Method::GET,
+                &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
+                exists("a"),
+                "call vouched checked(existed)",
+            ),
+            (
+                "range of another version",
+                Method::GET,
+                &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
+                exists("a"),
+                "call vouched checked(existed) without range",
+            ),
+            (
+                "HEAD range is the handler's",
+                Method::HEAD,
+                &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
+                exists("a"),
+                "call vouched checked(existed)",
+            ),
+        ];
+        for (case, method, fields, current, expected) in cases {
+            let verdict = judge_with_source(current, &method, &headers(fields));
+            assert_eq!(name(&verdict), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn request_plan_table() {
+        let config = Config::default();
+        let uri = Uri::from_static("/");
+        type Case = (
+            Method,
+            &'static [(&'static str, &'static str)],
+            bool,
+            Option<(&'static [&'static str], bool)>,
+        );
+        let cases: &[Case] = &[
+            (Method::POST, &[("if-none-match", "\"a\"")], false, None),
+            (Method::PUT, &[], false, None),
+            (Method::GET, &[], false, Some((&[], false))),
+            (
+                Method::HEAD,
+                &[("if-none-match", "\"a\"")],
+                false,
+                Some((&["if-none-match"], false)),
+            ),
+            (
+                Method::GET,
+                &[
+                    ("if-modified-since", "x"),
+                    ("accept", "*/*"),
+                    ("if-match", "y"),
+                ],
+                false,
+                Some((&["if-match", "if-modified-since"], false)),
+            ),
+            // If-Range is kept to check a 206 against, and only where there is a Range.
+            (
+                Method::GET,
+                &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
+                false,
+                Some((&["if-range"], true)),
+            ),
+            (
+                Method::GET,
+                &[("if-range", "\"a\"")],
+                false,
+                Some((&[], false)),
+            ),
+            (
+                Method::GET,
+                &[("range", "bytes=0-1")],
+                false,
+                Some((&[], false)),
+            ),
+            (
+                Method::HEAD,
+                &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
+                false,
+                Some((&[], false)),
+            ),
+            // A source vouched for the version: If-Range was judged before the handler.
+            (
+                Method::GET,
+                &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
+                true,
+                Some((&[], false)),
+            ),
+        ];
+        for (method, fields, vouched, expected) in cases {
+            let representation = vouched.then(Representation::new);
+            let plan = plan_request(method, &headers(fields), &uri, &config, representation);
+            let got = match plan {
+                RequestPlan::PassThrough => None,
+                RequestPlan::Judge {
+                    facts,
+                    may_ask_again,
+                } => {
+                    let mut names: Vec<String> = facts
+                        .conditions()
+                        .map(|conditions| conditions.keys().map(|name| name.to_string()).collect())
+                        .unwrap_or_default();
+                    names.sort();
+                    Some((names, may_ask_again))
+                }
+            };
+            let expected = expected
+                .map(|(names, again)| (names.iter().map(|name| name.to_string()).collect(), again));
+            assert_eq!(got, expected, "{method} {fields:?} vouched={vouched}");
+        }
+        // Asked again, the request has no If-Range left to check.
+        let plan = plan_request(
+            &Method::GET,
+            &headers(&[
+                ("range", "bytes=0-1"),
+                ("if-range", "\"a\""),
+                ("if-none-match", "\"b\""),
+            ]),
+            &uri,
+            &config,
+            None,
+        );
+        let RequestPlan::Judge { facts, .. } = plan else {
+            panic!("a GET is judged");
+        };
+        let again = facts.without_if_range();
+        let conditions = again.conditions().unwrap();
+        assert!(conditions.contains_key(IF_NONE_MATCH));
+        assert!(!conditions.contains_key(IF_RANGE));
+        assert!(!conditions.contains_key(IF_MATCH) && !conditions.contains_key(IF_MODIFIED_SINCE));
+    }
+}
