@@ -6,7 +6,7 @@
 //! proves harmless: removing a `Range` whose `If-Range` names another version than the current
 //! one, where RFC 9110 §13.1.5 says the range MUST be ignored.
 
-use http::header::{IF_RANGE, RANGE};
+use http::header::{IF_MATCH, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, RANGE};
 use http::{HeaderMap, Method, Uri};
 
 use crate::Outcome;
@@ -135,12 +135,14 @@ pub(crate) fn consults_source(method: &Method, headers: &HeaderMap) -> bool {
     *method == Method::GET
         || *method == Method::HEAD
         || !matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE)
-            && has_preconditions(headers)
+            && has_write_preconditions(headers)
 }
 
-/// Whether a request carries any of the preconditions [`evaluate`] reads.
-pub(crate) fn has_preconditions(headers: &HeaderMap) -> bool {
-    CONDITIONAL_HEADERS
+/// Whether a write carries a precondition [`evaluate`] judges for it: `If-Match`,
+/// `If-None-Match` or `If-Unmodified-Since`. `If-Modified-Since` is for GET and HEAD only
+/// (RFC 9110 §13.1.3): on a write it is ignored, so it makes no write conditional.
+pub(crate) fn has_write_preconditions(headers: &HeaderMap) -> bool {
+    [IF_MATCH, IF_NONE_MATCH, IF_UNMODIFIED_SINCE]
         .iter()
         .any(|name| headers.contains_key(name))
 }
@@ -209,7 +211,7 @@ pub(crate) fn judge_with_source(
         Ok(Current::Unknown) => return SourceVerdict::UNCHECKED,
         // A conditional write must not happen unchecked; a read is judged after the handler
         // instead.
-        Err(_) if !safe && has_preconditions(headers) => {
+        Err(_) if !safe && has_write_preconditions(headers) => {
             return SourceVerdict::Answer(SourceAnswer::Unavailable);
         }
         Err(_) => return SourceVerdict::UNCHECKED,
