@@ -398,8 +398,9 @@ fn is_conditional(headers: &HeaderMap) -> bool {
 /// What the compare-and-swap of a conditional write expects: the state the precondition check
 /// saw. `Err` is the status to answer when that cannot be known.
 fn expected_by(check: Option<&PreconditionCheck>) -> Result<Expected, StatusCode> {
-    // The layer checks every request under /items/ with the source; without a check the
-    // preconditions were not evaluated, and the write must not happen.
+    // The layer asks the source about every conditional request and adds the check when the
+    // source knew the item (it refuses a conditional write itself when the source failed).
+    // Without a check the preconditions were not evaluated, and the write must not happen.
     let check = check.ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
     if !check.existed() {
         return Ok(Expected::Missing);

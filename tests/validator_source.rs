@@ -342,6 +342,16 @@ async fn replicas_sharing_a_sqlite_file_lose_nothing() {
             .as_nanos()
     ));
     let path_text = path.to_str().unwrap().to_owned();
+    /// Removes the database files however the test ends.
+    struct RemoveOnDrop(String);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.0));
+            }
+        }
+    }
+    let _remove = RemoveOnDrop(path_text.clone());
     let stores = [(); 2].map(|()| Arc::new(Store::sqlite_file(&path_text).expect("SQLite file")));
     let mut replicas = Vec::new();
     for store in &stores {
@@ -393,10 +403,6 @@ async fn replicas_sharing_a_sqlite_file_lose_nothing() {
             .await;
             assert_eq!(answer.status, StatusCode::NOT_MODIFIED, "round {round}");
         }
-    }
-    drop(stores);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{path_text}{suffix}"));
     }
 }
 
