@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by scripts/e2e-caches and scripts/e2e-postgres (sourced, not run), in the style
 # of scripts/e2e: fail loudly, never skip, bound every wait, stop everything started.
 #
@@ -5,6 +6,8 @@
 # a fresh temporary directory, `pids` collects the processes to stop on exit, and a script may
 # define `before_cleanup` (run first on exit, e.g. to stop a database cluster) and list more
 # logs in `extra_logs`.
+
+: "${e2e_name:?set e2e_name before sourcing scripts/e2e-common.sh}"
 
 step() { printf '\n==> %s: %s\n' "$e2e_name" "$*"; }
 fail() {
