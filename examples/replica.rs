@@ -18,6 +18,8 @@
 //! - `/cached`: a text page with `Cache-Control: public, max-age=1` for a shared cache;
 //! - `/shared`: a larger text page (196 KB, uncompressed) with the same `Cache-Control`,
 //!   for the Varnish cache and the compressing nginx proxy of `scripts/e2e-caches`;
+//! - `/shared-weak`: the same page with a weak tag (`weak_tags(true)`), the setting for an
+//!   origin behind a proxy that compresses: the proxy's 304s then name the tag clients hold;
 //! - `/compressed`: a text page behind tower-http's `CompressionLayer`, placed inside the
 //!   conditional layer so gzip and identity responses get different strong tags.
 
@@ -92,6 +94,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     SHARED.as_str(),
                 )
             }),
+        )
+        .route(
+            "/shared-weak",
+            get(|| async {
+                (
+                    [(header::CACHE_CONTROL, "public, max-age=1")],
+                    SHARED.as_str(),
+                )
+            })
+            // Tags W/"…" before the outer layer sees the response, which keeps them.
+            .layer(ConditionalLayer::new().weak_tags(true)),
         )
         .route(
             "/compressed",
