@@ -13,6 +13,8 @@
 //!   several replicas of this server can share.
 //!
 //! One table, created when missing: `items (id TEXT PRIMARY KEY, value TEXT, version BIGINT)`.
+//! One connection per process keeps the example short (SQLite calls take turns on it,
+//! PostgreSQL pipelines them); a service would use a pool that reconnects.
 //!
 //! - The source reads the current version with a `SELECT` before any handler runs, so a
 //!   revalidating GET gets its 304, and a write with a stale `If-Match` its 412, without the
