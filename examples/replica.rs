@@ -16,11 +16,15 @@
 //! - `/`: an HTML page with `Cache-Control: no-cache` (browsers store it and revalidate each use);
 //! - `/dated`: a text page whose handler sets `Last-Modified` (no generated tag);
 //! - `/cached`: a text page with `Cache-Control: public, max-age=1` for a shared cache;
+//! - `/shared`: a larger text page (196 KB, uncompressed) with the same `Cache-Control`,
+//!   for the Varnish cache and the compressing nginx proxy of `scripts/e2e-caches`;
+//! - `/shared-weak`: the same page with a weak tag (`weak_tags(true)`), the setting for an
+//!   origin behind a proxy that compresses: the proxy's 304s then name the tag clients hold;
 //! - `/compressed`: a text page behind tower-http's `CompressionLayer`, placed inside the
 //!   conditional layer so gzip and identity responses get different strong tags.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use axum::Router;
 use axum::extract::Request;
@@ -45,6 +49,13 @@ static NAME: OnceLock<String> = OnceLock::new();
 
 /// Repeated into a body worth compressing.
 const COMPRESSIBLE: &str = "the same line, gzip or identity\n";
+
+/// The body of `/shared`: numbered lines, the same in every process.
+static SHARED: LazyLock<String> = LazyLock::new(|| {
+    (1..=4000)
+        .map(|line| format!("line {line:04} of the page every replica serves alike\n"))
+        .collect()
+});
 
 /// A fixed modification date, so `If-Modified-Since` with any later date is a 304.
 const LAST_MODIFIED: &str = "Wed, 21 Oct 2015 07:28:00 GMT";
@@ -74,6 +85,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "shared-cache content\n",
                 )
             }),
+        )
+        .route(
+            "/shared",
+            get(|| async {
+                (
+                    [(header::CACHE_CONTROL, "public, max-age=1")],
+                    SHARED.as_str(),
+                )
+            }),
+        )
+        .route(
+            "/shared-weak",
+            get(|| async {
+                (
+                    [(header::CACHE_CONTROL, "public, max-age=1")],
+                    SHARED.as_str(),
+                )
+            })
+            // Tags W/"…" before the outer layer sees the response, which keeps them.
+            .layer(ConditionalLayer::new().weak_tags(true)),
         )
         .route(
             "/compressed",

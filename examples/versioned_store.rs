@@ -1,71 +1,335 @@
 //! `cargo run --example versioned_store`
 //!
-//! An in-memory store of JSON items under `/items/{id}` (GET, PUT, DELETE) behind
-//! `ConditionalLayer` with a validator source. Every write bumps a version, and the version is
-//! the item's ETag (`"v7"`). Listens on `$ADDR` (default 127.0.0.1:3001).
+//! A store of JSON items under `/items/{id}` (GET, PUT, DELETE) kept in a real database, behind
+//! `ConditionalLayer` with a validator source. Every write bumps the item's version, and the
+//! version is the item's ETag (`"v7"`). Listens on `$ADDR` (default 127.0.0.1:3001).
 //!
-//! - The source reads the current version from the store before any handler runs, so a
+//! The database is `$DATABASE_URL`:
+//!
+//! - unset: SQLite in memory (gone when the process stops);
+//! - `sqlite://items.db` (relative path) or `sqlite:///var/lib/store/items.db` (absolute): a
+//!   SQLite file, created when missing;
+//! - `postgres://user:password@host:port/database` (or `postgresql://`): PostgreSQL, which
+//!   several replicas of this server can share.
+//!
+//! One table, created when missing: `items (id TEXT PRIMARY KEY, value TEXT, version BIGINT)`.
+//! One connection per process keeps the example short (SQLite calls take turns on it,
+//! PostgreSQL pipelines them); a service would use a pool that reconnects.
+//!
+//! - The source reads the current version with a `SELECT` before any handler runs, so a
 //!   revalidating GET gets its 304, and a write with a stale `If-Match` its 412, without the
 //!   handler running.
-//! - The check and the write are two steps, so writes are a compare-and-swap against the version
-//!   the check saw (the `PreconditionCheck` request extension): of two clients writing with the
-//!   same `If-Match`, exactly one wins and the other gets 412. No update is lost.
+//! - The check and the write are two steps, and another writer (another request, another
+//!   replica) can come in between. So a conditional write is a compare-and-swap in SQL against
+//!   the version the check saw (the `PreconditionCheck` request extension):
+//!   `UPDATE items SET value = $1, version = version + 1 WHERE id = $2 AND version = $3`, or an
+//!   insert that does nothing when the item exists (`If-None-Match: *`). No row changed means
+//!   another writer won: 412. Of two clients writing with the same `If-Match`, exactly one wins,
+//!   on one replica or many. No update is lost.
+//! - A deleted item stays as a row with a `NULL` value (a tombstone) whose version keeps
+//!   counting, so an item deleted and created again never reuses a tag that a client or a cache
+//!   may still hold. Purge old tombstones only when no such copy can be left.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use rusqlite::OptionalExtension;
 use tower_conditional::{
     BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation,
     ValidatorSource,
 };
 
+/// Creates the table; a deleted item keeps its row with a `NULL` value.
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS items (
+    id TEXT PRIMARY KEY,
+    value TEXT,
+    version BIGINT NOT NULL
+)";
+
+/// The current version of a live item: what the validator source asks.
+const SELECT_VERSION: &str = "SELECT version FROM items WHERE id = $1 AND value IS NOT NULL";
+
+/// A live item's version and JSON.
+const SELECT_ITEM: &str = "SELECT version, value FROM items WHERE id = $1 AND value IS NOT NULL";
+
+/// Compare-and-swap of a live item (`$1` is `NULL` to delete it): no row when the version moved.
+const UPDATE_IF_VERSION: &str = "UPDATE items SET value = $1, version = version + 1
+    WHERE id = $2 AND version = $3 AND value IS NOT NULL
+    RETURNING version";
+
+/// Creates an item that does not exist (or only as a tombstone): no row when it exists.
+const INSERT_IF_MISSING: &str = "INSERT INTO items (id, value, version) VALUES ($1, $2, 1)
+    ON CONFLICT (id) DO UPDATE SET value = excluded.value, version = items.version + 1
+    WHERE items.value IS NULL
+    RETURNING version";
+
+/// How often an unconditional write retries its compare-and-swap when other writers keep
+/// winning before it answers 503.
+const UNCONDITIONAL_TRIES: usize = 20;
+
 /// One stored item: its JSON and the version of that JSON.
 #[derive(Clone, Debug)]
 pub struct Item {
-    pub version: u64,
+    pub version: i64,
     pub value: serde_json::Value,
 }
 
+/// What a compare-and-swap expects to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// No live item.
+    Missing,
+    /// A live item at this version.
+    Version(i64),
+}
+
+enum Database {
+    /// One connection; the blocking calls run on tokio's blocking threads.
+    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    /// One connection, shared: tokio-postgres pipelines concurrent queries on it.
+    Postgres(tokio_postgres::Client),
+}
+
 /// The store, with counters of how often each handler ran (the tests read them).
-#[derive(Default)]
 pub struct Store {
-    items: Mutex<HashMap<String, Item>>,
-    next_version: AtomicU64,
+    database: Database,
     pub gets: AtomicUsize,
     pub writes: AtomicUsize,
 }
 
 impl Store {
-    fn items(&self) -> MutexGuard<'_, HashMap<String, Item>> {
-        // A poisoned lock only means another handler panicked mid-request; the map is intact.
-        self.items
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Opens the database a `DATABASE_URL` names (see the module documentation); `None` is
+    /// SQLite in memory.
+    pub async fn connect(url: Option<&str>) -> Result<Self, BoxError> {
+        match url {
+            None => Self::sqlite_in_memory(),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::postgres(url).await
+            }
+            Some(url) => match url.strip_prefix("sqlite://") {
+                Some(path) if !path.is_empty() => Self::sqlite_file(path),
+                _ => Err(format!(
+                    "DATABASE_URL must start with sqlite:// or postgres://, not {:?}",
+                    url.split(':').next().unwrap_or_default()
+                )
+                .into()),
+            },
+        }
+    }
+
+    /// A SQLite database in memory, private to this store.
+    pub fn sqlite_in_memory() -> Result<Self, BoxError> {
+        Self::sqlite(rusqlite::Connection::open_in_memory()?)
+    }
+
+    /// A SQLite file, created when missing. Several stores (processes) may open the same file.
+    pub fn sqlite_file(path: &str) -> Result<Self, BoxError> {
+        let connection = rusqlite::Connection::open(path)?;
+        // Readers do not block the writer, and a writer waits for another one instead of
+        // failing at once.
+        let mode: String =
+            connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(format!("SQLite refused WAL mode for {path} (got {mode})").into());
+        }
+        connection.busy_timeout(Duration::from_secs(5))?;
+        Self::sqlite(connection)
+    }
+
+    fn sqlite(connection: rusqlite::Connection) -> Result<Self, BoxError> {
+        connection.execute_batch(SCHEMA)?;
+        Ok(Self::with(Database::Sqlite(Arc::new(Mutex::new(
+            connection,
+        )))))
+    }
+
+    /// PostgreSQL; the connection runs on a task of its own.
+    pub async fn postgres(url: &str) -> Result<Self, BoxError> {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                eprintln!("versioned store: database connection lost: {error}");
+            }
+        });
+        // Replicas starting at once would race to create the table; a transaction-scoped lock
+        // lets one create it and the others find it.
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock(7231); {SCHEMA}; COMMIT"
+            ))
+            .await?;
+        Ok(Self::with(Database::Postgres(client)))
+    }
+
+    fn with(database: Database) -> Self {
+        Self {
+            database,
+            gets: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Which kind of database this is, for the startup line.
+    pub fn kind(&self) -> &'static str {
+        match self.database {
+            Database::Sqlite(_) => "SQLite",
+            Database::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// The current version of a live item.
+    pub async fn version(&self, id: &str) -> Result<Option<i64>, BoxError> {
+        match &self.database {
+            Database::Sqlite(connection) => {
+                let id = id.to_owned();
+                sqlite(connection, move |connection| {
+                    connection
+                        .prepare_cached(&sqlite_sql(SELECT_VERSION))?
+                        .query_row([id], |row| row.get(0))
+                        .optional()
+                })
+                .await
+            }
+            Database::Postgres(client) => Ok(client
+                .query_opt(SELECT_VERSION, &[&id])
+                .await?
+                .map(|row| row.get(0))),
+        }
     }
 
     /// The current item, if any.
-    pub fn get(&self, id: &str) -> Option<Item> {
-        self.items().get(id).cloned()
+    pub async fn get(&self, id: &str) -> Result<Option<Item>, BoxError> {
+        let row: Option<(i64, String)> = match &self.database {
+            Database::Sqlite(connection) => {
+                let id = id.to_owned();
+                sqlite(connection, move |connection| {
+                    connection
+                        .prepare_cached(&sqlite_sql(SELECT_ITEM))?
+                        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                        .optional()
+                })
+                .await?
+            }
+            Database::Postgres(client) => client
+                .query_opt(SELECT_ITEM, &[&id])
+                .await?
+                .map(|row| (row.get(0), row.get(1))),
+        };
+        row.map(|(version, value)| {
+            Ok(Item {
+                version,
+                value: serde_json::from_str(&value)?,
+            })
+        })
+        .transpose()
     }
 
-    fn bump(&self) -> u64 {
-        self.next_version.fetch_add(1, Ordering::SeqCst) + 1
+    /// Writes `value` (deletes the item for `None`) if the item is still as `expected`, and
+    /// returns its new version; `None` when it is not (another writer won, or there is nothing
+    /// to delete).
+    pub async fn swap(
+        &self,
+        id: &str,
+        expected: Expected,
+        value: Option<&str>,
+    ) -> Result<Option<i64>, BoxError> {
+        let (sql, version) = match (expected, value) {
+            (Expected::Version(version), _) => (UPDATE_IF_VERSION, version),
+            (Expected::Missing, Some(_)) => (INSERT_IF_MISSING, 0),
+            (Expected::Missing, None) => return Ok(None),
+        };
+        match &self.database {
+            Database::Sqlite(connection) => {
+                let (id, value) = (id.to_owned(), value.map(str::to_owned));
+                sqlite(connection, move |connection| {
+                    let mut statement = connection.prepare_cached(&sqlite_sql(sql))?;
+                    let row = |row: &rusqlite::Row<'_>| row.get(0);
+                    match expected {
+                        Expected::Version(_) => {
+                            statement.query_row(rusqlite::params![value, id, version], row)
+                        }
+                        Expected::Missing => statement.query_row(rusqlite::params![id, value], row),
+                    }
+                    .optional()
+                })
+                .await
+            }
+            Database::Postgres(client) => {
+                let row = match expected {
+                    Expected::Version(_) => client.query_opt(sql, &[&value, &id, &version]).await?,
+                    Expected::Missing => client.query_opt(sql, &[&id, &value]).await?,
+                };
+                Ok(row.map(|row| row.get(0)))
+            }
+        }
     }
+
+    /// Writes `value` (deletes the item for `None`) whatever its version: a compare-and-swap
+    /// against the version read just before, repeated while other writers win. Returns what it
+    /// replaced and the new version; `None` when there was nothing to delete.
+    pub async fn write(
+        &self,
+        id: &str,
+        value: Option<&str>,
+    ) -> Result<Option<(Expected, i64)>, BoxError> {
+        for _ in 0..UNCONDITIONAL_TRIES {
+            let expected = match self.version(id).await? {
+                Some(version) => Expected::Version(version),
+                None if value.is_none() => return Ok(None),
+                None => Expected::Missing,
+            };
+            if let Some(version) = self.swap(id, expected, value).await? {
+                return Ok(Some((expected, version)));
+            }
+        }
+        Err(format!("{UNCONDITIONAL_TRIES} concurrent writers in a row won over this one").into())
+    }
+}
+
+/// Runs a call on the SQLite connection on a blocking thread.
+async fn sqlite<T: Send + 'static>(
+    connection: &Arc<Mutex<rusqlite::Connection>>,
+    call: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+) -> Result<T, BoxError> {
+    let connection = connection.clone();
+    tokio::task::spawn_blocking(move || {
+        // A poisoned lock only means a call panicked; the connection is still usable.
+        let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        call(&connection)
+    })
+    .await?
+    .map_err(Into::into)
+}
+
+/// The statements are written with PostgreSQL's `$1`; SQLite's numbered parameters are `?1`.
+fn sqlite_sql(sql: &str) -> String {
+    sql.replace('$', "?")
 }
 
 /// The entity tag of a version.
-pub fn version_tag(version: u64) -> EntityTag {
+pub fn version_tag(version: i64) -> EntityTag {
     EntityTag::strong(&format!("v{version}")).unwrap_or_else(|_| unreachable!("digits are etagc"))
 }
 
-/// The validator source: the current version of `/items/{id}`, read from the store.
+/// The version a tag names, if it is one of [`version_tag`]'s.
+pub fn tag_version(tag: &EntityTag) -> Option<i64> {
+    if tag.is_weak() {
+        return None;
+    }
+    std::str::from_utf8(tag.opaque().strip_prefix(b"v")?)
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// The validator source: the current version of `/items/{id}`, read from the database.
 pub fn store_source(store: Arc<Store>) -> impl ValidatorSource {
     move |request: &http::request::Parts| {
         let store = store.clone();
@@ -78,10 +342,10 @@ pub fn store_source(store: Arc<Store>) -> impl ValidatorSource {
             let Some(id) = id else {
                 return Ok::<_, BoxError>(Current::Unknown);
             };
-            Ok(match store.get(&id) {
-                Some(item) => Current::Exists(
+            Ok(match store.version(&id).await? {
+                Some(version) => Current::Exists(
                     Representation::new()
-                        .etag(version_tag(item.version))
+                        .etag(version_tag(version))
                         .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
                 ),
                 None => Current::Missing,
@@ -105,10 +369,10 @@ pub fn app(store: Arc<Store>) -> Router {
 
 async fn show(State(store): State<Arc<Store>>, Path(id): Path<String>) -> Response {
     store.gets.fetch_add(1, Ordering::SeqCst);
-    match store.get(&id) {
+    match store.get(&id).await {
         // The handler sets the tag of the version it read: a write between the source's check
         // and this read must not leave the new body under the old tag.
-        Some(item) => (
+        Ok(Some(item)) => (
             [
                 (header::ETAG, version_tag(item.version).to_header_value()),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
@@ -116,62 +380,120 @@ async fn show(State(store): State<Arc<Store>>, Path(id): Path<String>) -> Respon
             Json(item.value),
         )
             .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => database_error(&error),
     }
 }
 
-/// Whether the item is still as the precondition check saw it: the compare of the
-/// compare-and-swap. Without a check (an unconditional request) any state will do.
-fn unchanged_since_check(current: Option<&Item>, check: Option<&PreconditionCheck>) -> bool {
-    let Some(check) = check else {
-        return true;
-    };
-    match (current, check.etag()) {
-        (Some(item), Some(seen)) => version_tag(item.version).strong_eq(seen),
-        (None, None) => !check.existed(),
-        _ => false,
+/// Whether the request carries preconditions that apply to a write. Only such a request may
+/// get a 412; an unconditional write just writes.
+fn is_conditional(headers: &HeaderMap) -> bool {
+    [
+        header::IF_MATCH,
+        header::IF_NONE_MATCH,
+        header::IF_UNMODIFIED_SINCE,
+    ]
+    .iter()
+    .any(|name| headers.contains_key(name))
+}
+
+/// What the compare-and-swap of a conditional write expects: the state the precondition check
+/// saw. `Err` is the status to answer when that cannot be known.
+fn expected_by(check: Option<&PreconditionCheck>) -> Result<Expected, StatusCode> {
+    // The layer asks the source about every conditional request and adds the check when the
+    // source knew the item (it refuses a conditional write itself when the source failed).
+    // Without a check the preconditions were not evaluated, and the write must not happen.
+    let check = check.ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
+    if !check.existed() {
+        return Ok(Expected::Missing);
     }
+    check
+        .etag()
+        .and_then(tag_version)
+        .map(Expected::Version)
+        .ok_or(StatusCode::PRECONDITION_FAILED)
+}
+
+/// The answer to a conditional write whose expected state is unknown.
+fn refusal(status: StatusCode) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        let message =
+            "The request's preconditions could not be checked, so it was not performed.\n";
+        return (status, message).into_response();
+    }
+    status.into_response()
 }
 
 async fn put(
     State(store): State<Arc<Store>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     check: Option<Extension<PreconditionCheck>>,
     Json(value): Json<serde_json::Value>,
 ) -> Response {
     store.writes.fetch_add(1, Ordering::SeqCst);
-    let check = check.map(|Extension(check)| check);
-    let mut items = store.items();
-    if !unchanged_since_check(items.get(&id), check.as_ref()) {
-        return StatusCode::PRECONDITION_FAILED.into_response();
-    }
-    let version = store.bump();
-    let created = items.insert(id, Item { version, value }).is_none();
-    let status = if created {
-        StatusCode::CREATED
+    let value = value.to_string();
+    let written = if is_conditional(&headers) {
+        let expected = match expected_by(check.as_deref()) {
+            Ok(expected) => expected,
+            Err(status) => return refusal(status),
+        };
+        store
+            .swap(&id, expected, Some(&value))
+            .await
+            .map(|version| version.map(|version| (expected, version)))
     } else {
-        StatusCode::OK
+        store.write(&id, Some(&value)).await
     };
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, version_tag(version).to_header_value());
-    (status, headers).into_response()
+    match written {
+        Ok(Some((replaced, version))) => {
+            let status = if replaced == Expected::Missing {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (
+                status,
+                [(header::ETAG, version_tag(version).to_header_value())],
+            )
+                .into_response()
+        }
+        // Another writer changed the item after the check: its precondition is false now.
+        Ok(None) => StatusCode::PRECONDITION_FAILED.into_response(),
+        Err(error) => database_error(&error),
+    }
 }
 
 async fn delete(
     State(store): State<Arc<Store>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     check: Option<Extension<PreconditionCheck>>,
-) -> StatusCode {
+) -> Response {
     store.writes.fetch_add(1, Ordering::SeqCst);
-    let check = check.map(|Extension(check)| check);
-    let mut items = store.items();
-    if !unchanged_since_check(items.get(&id), check.as_ref()) {
-        return StatusCode::PRECONDITION_FAILED;
+    if !is_conditional(&headers) {
+        return match store.write(&id, None).await {
+            Ok(Some(_)) => StatusCode::NO_CONTENT.into_response(),
+            Ok(None) => StatusCode::NOT_FOUND.into_response(),
+            Err(error) => database_error(&error),
+        };
     }
-    match items.remove(&id) {
-        Some(_) => StatusCode::NO_CONTENT,
-        None => StatusCode::NOT_FOUND,
+    let expected = match expected_by(check.as_deref()) {
+        // The check saw no item, and the preconditions allowed that: nothing to delete.
+        Ok(Expected::Missing) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(expected) => expected,
+        Err(status) => return refusal(status),
+    };
+    match store.swap(&id, expected, None).await {
+        Ok(Some(_)) => StatusCode::NO_CONTENT.into_response(),
+        Ok(None) => StatusCode::PRECONDITION_FAILED.into_response(),
+        Err(error) => database_error(&error),
     }
+}
+
+fn database_error(error: &BoxError) -> Response {
+    eprintln!("versioned store: database error: {error}");
+    (StatusCode::INTERNAL_SERVER_ERROR, "database error\n").into_response()
 }
 
 #[allow(dead_code)] // The tests include this file for its app, not for `main`.
@@ -180,13 +502,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr: SocketAddr = std::env::var("ADDR")
         .unwrap_or_else(|_| "127.0.0.1:3001".to_owned())
         .parse()?;
+    let url = std::env::var("DATABASE_URL").ok();
+    let store = Store::connect(url.as_deref())
+        .await
+        .map_err(|error| format!("cannot open the database (DATABASE_URL): {error}"))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| format!("cannot listen on {addr}: {error} (set ADDR)"))?;
     println!(
-        "versioned store on http://{}/items/{{id}}",
-        listener.local_addr()?
+        "versioned store on http://{}/items/{{id}} ({}{})",
+        listener.local_addr()?,
+        store.kind(),
+        if url.is_none() { " in memory" } else { "" },
     );
-    axum::serve(listener, app(Arc::new(Store::default()))).await?;
+    axum::serve(listener, app(Arc::new(store))).await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Validators known before the handler (issue: skip the handler, stop lost updates), through the
-//! `versioned_store` example served on 127.0.0.1 and a real hyper client.
+//! `versioned_store` example (on SQLite, in memory or in a file) served on 127.0.0.1 and a real
+//! hyper client. `scripts/e2e-postgres` runs the same store on PostgreSQL, two replicas at once.
 
 mod common;
 #[path = "../examples/versioned_store.rs"]
@@ -68,8 +69,17 @@ async fn send(
     }
 }
 
+fn in_memory() -> Arc<Store> {
+    Arc::new(Store::sqlite_in_memory().expect("SQLite in memory"))
+}
+
+async fn stored(store: &Store, id: &str) -> Option<serde_json::Value> {
+    let item = store.get(id).await.expect("the database answers");
+    item.map(|item| item.value)
+}
+
 async fn store_server() -> (Arc<Store>, String) {
-    let store = Arc::new(Store::default());
+    let store = in_memory();
     let addr = serve(app(store.clone())).await;
     (store, format!("http://{addr}/items"))
 }
@@ -140,7 +150,7 @@ async fn handlers_do_not_run_for_304_and_412() {
         writes,
         "a write handler ran for a 412"
     );
-    assert_eq!(store.get("1").unwrap().value["name"], "one");
+    assert_eq!(stored(&store, "1").await.unwrap()["name"], "one");
 
     // A matching If-Match goes through, and the handler runs once.
     let updated = send(
@@ -192,8 +202,8 @@ async fn concurrent_writes_with_the_same_if_match_lose_nothing() {
         }
         assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
         // The stored value is the winner's: the loser was told (412), nothing was overwritten.
-        let stored = store.get(&format!("race-{round}")).unwrap();
-        assert_eq!(stored.value["writer"], winners[0], "round {round}");
+        let value = stored(&store, &format!("race-{round}")).await.unwrap();
+        assert_eq!(value["writer"], winners[0], "round {round}");
     }
 }
 
@@ -226,12 +236,179 @@ async fn if_none_match_star_creates_once() {
             "attempt {attempt}"
         );
     }
-    assert_eq!(store.get("only-once").unwrap().value["n"], 1);
+    assert_eq!(stored(&store, "only-once").await.unwrap()["n"], 1);
+}
+
+#[tokio::test]
+async fn an_item_deleted_and_created_again_never_reuses_a_tag() {
+    let (store, items) = store_server().await;
+    let client = client();
+    let url = format!("{items}/again");
+    let first = send(&client, Method::PUT, &url, &[], r#"{"life":1}"#).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let old_tag = first.headers[ETAG].to_str().unwrap().to_owned();
+    let deleted = send(&client, Method::DELETE, &url, &[(&IF_MATCH, &old_tag)], "").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = send(&client, Method::GET, &url, &[], "").await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(stored(&store, "again").await, None);
+
+    let second = send(
+        &client,
+        Method::PUT,
+        &url,
+        &[(&IF_NONE_MATCH, "*")],
+        r#"{"life":2}"#,
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    let new_tag = second.headers[ETAG].to_str().unwrap().to_owned();
+    assert_ne!(
+        new_tag, old_tag,
+        "the second life reuses the first one's tag"
+    );
+    // A copy of the first life does not revalidate, nor does a write based on it go through.
+    let old = send(
+        &client,
+        Method::GET,
+        &url,
+        &[(&IF_NONE_MATCH, &old_tag)],
+        "",
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::OK);
+    assert_eq!(old.body, r#"{"life":2}"#.as_bytes());
+    let stale = send(
+        &client,
+        Method::PUT,
+        &url,
+        &[(&IF_MATCH, &old_tag)],
+        r#"{"life":1}"#,
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(stored(&store, "again").await.unwrap()["life"], 2);
+}
+
+/// Only a request with preconditions may get a 412: unconditional writes racing each other all
+/// succeed (the last one wins), exactly one of them creating the item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_unconditional_writes_all_succeed() {
+    let (store, items) = store_server().await;
+    let client = client();
+    for round in 0..100 {
+        let url = format!("{items}/free-{round}");
+        let writers = ["a", "b"].map(|writer| {
+            let client = client.clone();
+            let url = url.clone();
+            tokio::spawn(async move {
+                let body = format!(r#"{{"writer":"{writer}"}}"#);
+                (writer, send(&client, Method::PUT, &url, &[], &body).await)
+            })
+        });
+        let mut statuses = Vec::new();
+        let mut tags = Vec::new();
+        for writer in writers {
+            let (name, answer) = writer.await.unwrap();
+            statuses.push(answer.status);
+            tags.push((answer.headers[ETAG].to_str().unwrap().to_owned(), name));
+        }
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CREATED],
+            "round {round}"
+        );
+        // The last write, the one with the newer version, is the one stored.
+        tags.sort();
+        let value = stored(&store, &format!("free-{round}")).await.unwrap();
+        assert_eq!(value["writer"], tags[1].1, "round {round}: {tags:?}");
+        assert_eq!(tags[0].0, "\"v1\"", "round {round}");
+        assert_eq!(tags[1].0, "\"v2\"", "round {round}");
+    }
+}
+
+/// Two replicas, each with its own connection to one SQLite file: there is no lock in the
+/// process to fall back on, and the compare-and-swap in SQL still lets exactly one of two
+/// writers with the same `If-Match` win; the other replica then revalidates the winner's tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_sharing_a_sqlite_file_lose_nothing() {
+    let path = std::env::temp_dir().join(format!(
+        "tower-conditional-store-{}-{}.db",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let path_text = path.to_str().unwrap().to_owned();
+    /// Removes the database files however the test ends.
+    struct RemoveOnDrop(String);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.0));
+            }
+        }
+    }
+    let _remove = RemoveOnDrop(path_text.clone());
+    let stores = [(); 2].map(|()| Arc::new(Store::sqlite_file(&path_text).expect("SQLite file")));
+    let mut replicas = Vec::new();
+    for store in &stores {
+        replicas.push(format!("http://{}/items", serve(app(store.clone())).await));
+    }
+    let client = client();
+    for round in 0..100 {
+        let urls = replicas
+            .iter()
+            .map(|items| format!("{items}/shared-{round}"))
+            .collect::<Vec<_>>();
+        let created = send(&client, Method::PUT, &urls[round % 2], &[], r#"{"w":"-"}"#).await;
+        assert_eq!(created.status, StatusCode::CREATED, "round {round}");
+        let tag = created.headers[ETAG].to_str().unwrap().to_owned();
+        let writers = urls.iter().enumerate().map(|(writer, url)| {
+            let client = client.clone();
+            let url = url.clone();
+            let tag = tag.clone();
+            tokio::spawn(async move {
+                let body = format!(r#"{{"w":"{writer}"}}"#);
+                let answer = send(&client, Method::PUT, &url, &[(&IF_MATCH, &tag)], &body).await;
+                (writer, answer)
+            })
+        });
+        let mut winners = Vec::new();
+        for writer in writers.collect::<Vec<_>>() {
+            let (writer, answer) = writer.await.unwrap();
+            match answer.status {
+                StatusCode::OK => winners.push((writer, answer.headers[ETAG].clone())),
+                StatusCode::PRECONDITION_FAILED => {}
+                other => panic!("round {round}: unexpected {other}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}");
+        let (winner, winning_tag) = &winners[0];
+        for store in &stores {
+            let value = stored(store, &format!("shared-{round}")).await.unwrap();
+            assert_eq!(value["w"], winner.to_string(), "round {round}");
+        }
+        // Either replica knows the winner's version.
+        for url in &urls {
+            let answer = send(
+                &client,
+                Method::GET,
+                url,
+                &[(&IF_NONE_MATCH, winning_tag.to_str().unwrap())],
+                "",
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::NOT_MODIFIED, "round {round}");
+        }
+    }
 }
 
 #[tokio::test]
 async fn a_failing_source_refuses_conditional_writes_and_keeps_reads_working() {
-    let store = Arc::new(Store::default());
+    let store = in_memory();
     let healthy = serve(app(store.clone())).await;
     let failing = serve(app_with(store.clone(), |_: &http::request::Parts| async {
         Err::<Current, BoxError>("database unreachable".into())
@@ -276,7 +453,7 @@ async fn a_failing_source_refuses_conditional_writes_and_keeps_reads_working() {
             "a handler ran unchecked"
         );
         assert_eq!(
-            store.get("kept").unwrap().value["k"],
+            stored(&store, "kept").await.unwrap()["k"],
             1,
             "the item is still there"
         );
@@ -395,7 +572,7 @@ async fn proceeding_responses_get_the_sources_validators_without_hashing() {
 
 #[tokio::test]
 async fn unknown_resources_fall_back_to_the_handler() {
-    let store = Arc::new(Store::default());
+    let store = in_memory();
     // Paths outside /items/ are Unknown to the store's source.
     let app = Router::new()
         .route("/about", get(|| async { "about page" }))
