@@ -161,6 +161,8 @@ mod body;
 mod builder;
 mod decision;
 mod etag;
+#[cfg(feature = "fs")]
+pub mod files;
 mod future;
 mod handler;
 mod hash;

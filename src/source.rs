@@ -135,17 +135,18 @@ impl Representation {
         &self.headers
     }
 
-    /// Adds what the response lacks of the validators and cache headers: `ETag`,
-    /// `Last-Modified`, then each header name the response does not have. Whatever the
-    /// handler set wins.
+    /// Puts the source's validators on a response head: its `ETag` and `Last-Modified`
+    /// replace the response's (the source's tag is the one clients revalidate and `If-Range`
+    /// is judged against, so a handler's own tag for the same bytes, such as `ServeDir`'s
+    /// metadata tag, must not be sent beside or instead of it: RFC 9110 §8.8.3, §13.1.5). A
+    /// validator the source does not know leaves the response's as it is. The other headers
+    /// of the representation are only added where the response lacks that header name:
+    /// whatever the handler set for those wins.
     pub(crate) fn fill_in(&self, headers: &mut HeaderMap) {
-        if !headers.contains_key(ETAG)
-            && let Some(etag) = &self.validators.etag
-        {
+        if let Some(etag) = &self.validators.etag {
             headers.insert(ETAG, etag.to_header_value());
         }
-        if !headers.contains_key(LAST_MODIFIED)
-            && let Some(modified) = self.validators.last_modified
+        if let Some(modified) = self.validators.last_modified
             && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
         {
             headers.insert(LAST_MODIFIED, value);
