@@ -502,14 +502,12 @@ impl Config {
         // ServeDir picks the maximum of (q, encoding) among those with q > 0 and, when that
         // variant is missing, removes every entry of that encoding and picks again.
         let mut order = Vec::new();
-        loop {
-            let Some(&(_, best)) = accepted
-                .iter()
-                .filter(|(q, _)| *q > 0)
-                .max_by_key(|&&(q, encoding)| (q, encoding))
-            else {
-                break;
-            };
+        // Each round removes the encoding it picked: at most one round per member.
+        while let Some(&(_, best)) = accepted
+            .iter()
+            .filter(|(q, _)| *q > 0)
+            .max_by_key(|&&(q, encoding)| (q, encoding))
+        {
             // Identity ends ServeDir's search: it opens the plain file.
             if best == Encoding::Identity {
                 break;
@@ -1036,7 +1034,12 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let headers = request.headers_mut();
-        for name in [IF_MATCH, IF_NONE_MATCH, IF_MODIFIED_SINCE, IF_UNMODIFIED_SINCE] {
+        for name in [
+            IF_MATCH,
+            IF_NONE_MATCH,
+            IF_MODIFIED_SINCE,
+            IF_UNMODIFIED_SINCE,
+        ] {
             headers.remove(name);
         }
         IgnorePreconditionsFuture {
@@ -1149,7 +1152,12 @@ mod tests {
         assert_eq!(negotiate("zstd, x-gzip"), vec![Gzip]);
         assert_eq!(negotiate("gzip;q=2"), Vec::<Encoding>::new());
         assert_eq!(negotiate("gzip;q=0.001"), vec![Gzip]);
-        assert!(FileTags::new("r").config.negotiate(&HeaderMap::new()).is_empty());
+        assert!(
+            FileTags::new("r")
+                .config
+                .negotiate(&HeaderMap::new())
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1163,9 +1171,34 @@ mod tests {
     }
 
     #[test]
+    fn tags_of_unsettled_files_are_not_kept() {
+        let dir =
+            std::env::temp_dir().join(format!("tower-conditional-settle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fresh.txt");
+        std::fs::write(&path, b"just written").unwrap();
+        let version = Version::of(&std::fs::metadata(&path).unwrap());
+        assert!(version.unsettled());
+        let cache = Cache::new(10);
+        let expected = crate::TagHash::CollisionResistant.entity_tag(&[b"just written"], false);
+        assert_eq!(cache.tag(&path, version), Some(expected.clone()));
+        assert_eq!(cache.tag(&path, version), Some(expected));
+        // Read twice, kept never: a write in the same clock tick would not show.
+        assert_eq!(cache.hashed.load(Ordering::Relaxed), 2);
+        assert!(cache.lock().map.is_empty());
+        // A version that is not the file's gets no tag.
+        let other = Version { len: 3, ..version };
+        assert_eq!(cache.tag(&path, other), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn epoch_dates_are_no_validators() {
         assert_eq!(last_modified(UNIX_EPOCH), None);
-        assert_eq!(last_modified(UNIX_EPOCH + Duration::from_millis(1999)), None);
+        assert_eq!(
+            last_modified(UNIX_EPOCH + Duration::from_millis(1999)),
+            None
+        );
         assert_eq!(
             last_modified(UNIX_EPOCH + Duration::from_millis(2500)),
             Some(UNIX_EPOCH + Duration::from_secs(2))

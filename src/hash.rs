@@ -234,7 +234,15 @@ mod tests {
     #[test]
     fn incremental_tag_equals_the_one_shot_tag() {
         let body: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 253) as u8).collect();
-        let sizes = [0, 1, 13, SHA256_MAX_LEN - 1, SHA256_MAX_LEN, SHA256_MAX_LEN + 1, 4096];
+        let sizes = [
+            0,
+            1,
+            13,
+            SHA256_MAX_LEN - 1,
+            SHA256_MAX_LEN,
+            SHA256_MAX_LEN + 1,
+            4096,
+        ];
         for size in sizes.into_iter().chain([65_536, 300_000]) {
             let whole = TagHash::CollisionResistant.entity_tag(&[&body[..size]], false);
             for piece in [1, 7, 1000, SHA256_MAX_LEN, 65_536] {
@@ -242,7 +250,11 @@ mod tests {
                 for chunk in body[..size].chunks(piece) {
                     incremental.update(chunk);
                 }
-                assert_eq!(incremental.finish(false), whole, "{size} in pieces of {piece}");
+                assert_eq!(
+                    incremental.finish(false),
+                    whole,
+                    "{size} in pieces of {piece}"
+                );
             }
             let mut weak = IncrementalTag::new();
             weak.update(&body[..size]);

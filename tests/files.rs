@@ -65,8 +65,12 @@ impl Drop for TempDir {
 
 fn set_mtime(path: &Path, modified: SystemTime) {
     let file = File::options().write(true).open(path).unwrap();
-    file.set_times(FileTimes::new().set_modified(modified).set_accessed(modified))
-        .unwrap();
+    file.set_times(
+        FileTimes::new()
+            .set_modified(modified)
+            .set_accessed(modified),
+    )
+    .unwrap();
 }
 
 /// The Nix store's modification time for every file.
@@ -90,7 +94,10 @@ async fn serve_files(root: &Path, tags: FileTags) -> std::net::SocketAddr {
     serve_service(files_service(ServeDir::new(root), tags)).await
 }
 
-fn files_service(serve_dir: ServeDir, tags: FileTags) -> Conditional<IgnorePreconditions<ServeDir>> {
+fn files_service(
+    serve_dir: ServeDir,
+    tags: FileTags,
+) -> Conditional<IgnorePreconditions<ServeDir>> {
     ServiceBuilder::new()
         .layer(ConditionalLayer::new().validator_source(tags))
         .layer(IgnorePreconditionsLayer::new())
@@ -213,7 +220,10 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
         .write_all(new)
         .unwrap();
     set_mtime(&file, nix_time());
-    assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), nix_time());
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        nix_time()
+    );
 
     // ServeDir alone still calls it the same version: the bug this source fixes.
     let plain_again = get(plain, "/app.js", &[("if-none-match", &serve_dir_tag)]).await;
@@ -288,7 +298,10 @@ async fn revalidating_a_large_file_reads_none_of_it() {
         .await;
     let head_read = rchar() - before_head;
     assert_eq!(head.status(), 304);
-    assert!(head_read < 64 * 1024, "a HEAD revalidation read {head_read} bytes");
+    assert!(
+        head_read < 64 * 1024,
+        "a HEAD revalidation read {head_read} bytes"
+    );
     assert_eq!(tags.files_hashed(), 1, "not hashed again");
     eprintln!(
         "8 MiB: first GET read {first_read} bytes in {first_took:?}; revalidation read {read} \
@@ -303,7 +316,10 @@ async fn revalidating_a_large_file_reads_none_of_it() {
         .await
         .send("HEAD", "/large.bin", &[])
         .await;
-    eprintln!("8 MiB: HEAD that hashes the file took {:?}", started.elapsed());
+    eprintln!(
+        "8 MiB: HEAD that hashes the file took {:?}",
+        started.elapsed()
+    );
     assert_eq!(etag(&head), tag);
     assert_eq!(fresh.files_hashed(), 1);
 }
@@ -367,7 +383,9 @@ async fn the_cache_is_bounded_and_forgets_the_least_recently_used() {
     let addr = serve_files(dir.path(), uncached.clone()).await;
     for _ in 0..3 {
         assert_eq!(
-            get(addr, "/a", &[("if-none-match", &tag("a"))]).await.status(),
+            get(addr, "/a", &[("if-none-match", &tag("a"))])
+                .await
+                .status(),
             304
         );
     }
@@ -436,7 +454,11 @@ async fn what_serve_dir_does_not_serve_as_a_file_gets_its_own_answer() {
     // Other methods: ServeDir's 405, also with preconditions.
     let post = RawConnection::open(addr)
         .await
-        .send("POST", "/app.js", &[("if-match", "*"), ("content-length", "0")])
+        .send(
+            "POST",
+            "/app.js",
+            &[("if-match", "*"), ("content-length", "0")],
+        )
         .await;
     assert_eq!(post.status(), 405);
 
@@ -445,7 +467,9 @@ async fn what_serve_dir_does_not_serve_as_a_file_gets_its_own_answer() {
     let own = etag(&get(plain, "/app.js", &[]).await);
     assert_eq!(etag(&large), own);
     assert_eq!(
-        get(addr, "/app.js", &[("if-none-match", &own)]).await.status(),
+        get(addr, "/app.js", &[("if-none-match", &own)])
+            .await
+            .status(),
         304
     );
     assert_eq!(tags.files_hashed(), 0);
@@ -463,11 +487,18 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
     assert_eq!(matched.body, APP);
     assert_eq!(etag(&matched), tag);
     assert_eq!(
-        get(addr, "/app.js", &[("if-match", "\"other\"")]).await.status(),
+        get(addr, "/app.js", &[("if-match", "\"other\"")])
+            .await
+            .status(),
         412
     );
 
-    let range = get(addr, "/app.js", &[("range", "bytes=0-6"), ("if-range", &tag)]).await;
+    let range = get(
+        addr,
+        "/app.js",
+        &[("range", "bytes=0-6"), ("if-range", &tag)],
+    )
+    .await;
     assert_eq!(range.status(), 206);
     assert_eq!(range.body, &APP[..7]);
     assert_eq!(etag(&range), tag, "the 206 carries the content tag");
@@ -488,7 +519,9 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
     )
     .await;
     assert_eq!(
-        get(unprotected, "/app.js", &[("if-match", &tag)]).await.status(),
+        get(unprotected, "/app.js", &[("if-match", &tag)])
+            .await
+            .status(),
         412
     );
 }
@@ -536,7 +569,9 @@ async fn precompressed_variants_never_carry_the_identity_strong_tag() {
     assert_eq!(plain.header("vary"), Some("accept-encoding"));
     // The gzip tag does not revalidate the identity copy, nor the other way round.
     assert_eq!(
-        get(configured, "/app.js", &[("if-none-match", &weak)]).await.status(),
+        get(configured, "/app.js", &[("if-none-match", &weak)])
+            .await
+            .status(),
         200
     );
     assert_eq!(
