@@ -105,15 +105,30 @@ use crate::hash::IncrementalTag;
 use crate::source::{Current, Representation, SourceFuture, ValidatorSource};
 
 /// The default [`FileTags::max_file_size`]: 64 MiB.
+///
+/// ```
+/// assert_eq!(tower_conditional::files::DEFAULT_MAX_FILE_SIZE, 64 << 20);
+/// ```
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
-/// The default [`FileTags::max_entries`]: tags of 4096 file versions (about 1 MiB).
+/// The default [`FileTags::max_entries`]: tags of 4096 file versions (a few hundred bytes
+/// each, path included: about 1 MiB).
+///
+/// ```
+/// assert_eq!(tower_conditional::files::DEFAULT_MAX_ENTRIES, 4096);
+/// ```
 pub const DEFAULT_MAX_ENTRIES: usize = 4096;
 
 /// How long after its last change a file's tag is recomputed for every request instead of
 /// kept: longer than the timestamp granularity of common file systems (2 s on FAT, 1 s on
 /// ext3 and HFS+, a clock tick on ext4), so that a write the metadata cannot show has happened
 /// before the tag is kept.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(tower_conditional::files::SETTLE_TIME, Duration::from_secs(2));
+/// ```
 pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 
 /// Bytes read per `read` call while hashing.
@@ -179,9 +194,29 @@ impl FileTags {
     ///
     /// ```
     /// use tower_conditional::files::FileTags;
+    /// use tower_conditional::{Current, TagHash, ValidatorSource};
     ///
-    /// let tags = FileTags::new("assets");
-    /// # let _ = tags;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// let root = std::env::temp_dir().join(format!("file-tags-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&root)?;
+    /// std::fs::write(root.join("app.js"), "console.log(1);")?;
+    ///
+    /// let tags = FileTags::new(&root);
+    /// let (request, ()) = http::Request::get("/app.js").body(())?.into_parts();
+    /// let Current::Exists(representation) = tags.current(&request).await? else {
+    ///     panic!("app.js exists");
+    /// };
+    /// // The tag the layer would generate for the same bytes, on any machine.
+    /// let expected = TagHash::CollisionResistant.entity_tag(&[b"console.log(1);"], false);
+    /// assert_eq!(representation.validators().etag, Some(expected));
+    ///
+    /// // What ServeDir answers itself (404, 405): the source does not say.
+    /// let (missing, ()) = http::Request::get("/gone.js").body(())?.into_parts();
+    /// assert!(matches!(tags.current(&missing).await?, Current::Unknown));
+    /// std::fs::remove_dir_all(&root)?;
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn new(root: impl AsRef<Path>) -> Self {
         let mut base = PathBuf::from(".");
