@@ -13,7 +13,10 @@
 //! names two byte sequences), and revalidates to a 304 with that weak tag. Without the feature
 //! `ServeDir`'s own validators are used.
 //!
-//! Serves DIR (or `$ROOT`; default: this crate's folder) on `$ADDR` (default 127.0.0.1:3003).
+//! Serves DIR (or `$ROOT`; default: this crate's folder) on `$ADDR` (default 127.0.0.1:3003;
+//! port 0 takes a free one, printed on the first line). `MAX_AGE=N` adds
+//! `Cache-Control: max-age=N` to every answer (`scripts/e2e-static` puts two of these behind
+//! nginx's cache).
 //!
 //! ```sh
 //! curl -i http://127.0.0.1:3003/README.md -o /dev/null                  # identity: content tag
@@ -23,10 +26,12 @@
 //! ```
 
 use axum::body::Body;
+use http::{HeaderValue, header::CACHE_CONTROL};
 use tower::ServiceBuilder;
 use tower_conditional::{ConditionalBody, ConditionalLayer};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,9 +40,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or_else(|| std::env::var("ROOT").ok())
         .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").to_owned());
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3003".to_owned());
+    let max_age = match std::env::var("MAX_AGE") {
+        Ok(seconds) => {
+            let seconds: u32 = seconds.parse().map_err(|_| "MAX_AGE must be seconds")?;
+            Some(HeaderValue::from_str(&format!("max-age={seconds}"))?)
+        }
+        Err(_) => None,
+    };
     let service = ServiceBuilder::new()
         // axum::serve wants axum's body type.
         .map_response(|response: http::Response<ConditionalBody<_>>| response.map(Body::new))
+        // Outside, so that 304s carry it too (RFC 9110 §15.4.5).
+        .option_layer(
+            max_age.map(|value| SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, value)),
+        )
         .layer(conditional_layer(&dir)) // outside: the tags of the bytes that are sent
         .layer(CompressionLayer::new()) // inside
         .option_layer(ignore_preconditions())
@@ -53,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// With `fs`: the tags of the files' bytes, known before `ServeDir` runs.
 #[cfg(feature = "fs")]
 fn conditional_layer(dir: &str) -> ConditionalLayer {
-    use http::{HeaderValue, header::VARY};
+    use http::header::VARY;
     use tower_conditional::files::FileTags;
 
     // The compression layer inside adds `Vary: accept-encoding` to the 200s; the 304s the
