@@ -684,3 +684,89 @@ async fn nest_service_and_fallback_service_in_both_placements() {
     assert_eq!(response.status(), 200);
     assert_ne!(etag(&response), content_tag(APP));
 }
+
+/// For every path and configuration, the stack with FileTags answers with ServeDir's status,
+/// and a file ServeDir serves carries its content tag: the source maps paths as ServeDir does.
+#[tokio::test]
+async fn paths_map_to_the_files_serve_dir_serves() {
+    let _io = IO.read().await;
+    let dir = site("mapping", at(1_700_000_000));
+    dir.write("page.html", b"<p>page</p>", at(1_700_000_000));
+    dir.write("a b.txt", b"spaced", at(1_700_000_000));
+    let root = dir.path();
+    type Configure = fn(ServeDir, FileTags) -> (ServeDir, FileTags);
+    let configurations: [(&str, Configure); 3] = [
+        ("default", |serve, tags| (serve, tags)),
+        ("html as default extension", |serve, tags| {
+            (
+                serve.html_as_default_extension(true),
+                tags.html_as_default_extension(true),
+            )
+        }),
+        ("no index.html", |serve, tags| {
+            (
+                serve.append_index_html_on_directories(false),
+                tags.append_index_html_on_directories(false),
+            )
+        }),
+    ];
+    let paths = [
+        "/",
+        "/index.html",
+        "/app.js",
+        "/app.js?version=1",
+        "/docs",
+        "/docs/",
+        "/docs/index.html",
+        "/page",
+        "/page.html",
+        "/app.js/",
+        "/missing",
+        "/docs/missing/",
+        "/./app.js",
+        "/docs/../app.js",
+        "/a%70p.js",
+        "/%2E/app.js",
+        "//app.js",
+        "/a%20b.txt",
+        "/a b.txt",
+    ];
+    let contents = [
+        ("index.html", INDEX),
+        ("app.js", APP),
+        ("docs/index.html", NESTED),
+        ("page.html", &b"<p>page</p>"[..]),
+        ("a b.txt", b"spaced"),
+    ];
+    let mut served = 0;
+    for (name, configure) in configurations {
+        let (serve, tags) = configure(ServeDir::new(root), FileTags::new(root));
+        let (plain_serve, _) = configure(ServeDir::new(root), FileTags::new(root));
+        let layered = serve_service(files_service(serve, tags)).await;
+        let plain = serve_service(plain_serve).await;
+        for path in paths {
+            let expected = get(plain, path, &[]).await;
+            let response = get(layered, path, &[]).await;
+            assert_eq!(response.status(), expected.status(), "{name}: {path}");
+            assert_eq!(response.body, expected.body, "{name}: {path}");
+            if expected.status() == 200 {
+                served += 1;
+                let tag = etag(&response);
+                assert_eq!(tag, content_tag(&expected.body), "{name}: {path}");
+                assert!(
+                    contents.iter().any(|(_, bytes)| *bytes == expected.body),
+                    "{name}: {path}"
+                );
+                // And it revalidates before ServeDir runs.
+                let revalidated = get(layered, path, &[("if-none-match", &tag)]).await;
+                assert_eq!(revalidated.status(), 304, "{name}: {path}");
+            } else {
+                // Never a 304 for what ServeDir does not serve.
+                let star = get(layered, path, &[("if-none-match", "*")]).await;
+                assert_eq!(star.status(), expected.status(), "{name}: {path}");
+            }
+        }
+    }
+    // The table covers served files in every configuration.
+    assert!(served >= 20, "{served}");
+}
