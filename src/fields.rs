@@ -43,21 +43,23 @@ const LAST_HTTP_DATE: u64 = 253_402_300_799;
 
 /// `time` as an HTTP-date (IMF-fixdate), for `Last-Modified`. A time later than `now` is sent
 /// as `now`: an origin MUST NOT send a modification date later than the message's origination
-/// (RFC 9110 §8.8.2.1). A time before 1970 cannot be written by `httpdate` and is no useful
-/// validator: `None`, so the field is left out rather than the formatter panicking.
+/// (RFC 9110 §8.8.2.1). A time that is no validator ([`validator_seconds`]: before 1970, which
+/// `httpdate` would panic on, or at the epoch) gives `None`: the field is left out.
 pub(crate) fn http_date(time: SystemTime, now: SystemTime) -> Option<HeaderValue> {
-    let seconds = unix_seconds(time.min(now))?.min(LAST_HTTP_DATE);
+    let seconds = validator_seconds(time.min(now))?.min(LAST_HTTP_DATE);
     let time = UNIX_EPOCH + Duration::from_secs(seconds);
     HeaderValue::from_str(&httpdate::fmt_http_date(time)).ok()
 }
 
-/// Whole seconds since the epoch: HTTP dates have one-second resolution, so a `SystemTime` with
-/// a fraction compares equal to the date it is sent as. `None` before 1970, where no HTTP-date
-/// this crate sends or reads can be.
-pub(crate) fn unix_seconds(time: SystemTime) -> Option<u64> {
-    time.duration_since(UNIX_EPOCH)
-        .ok()
-        .map(|since| since.as_secs())
+/// The whole seconds since the epoch of a date that can be a validator: HTTP dates have
+/// one-second resolution, so a `SystemTime` with a fraction compares equal to the date it is
+/// sent as. `None` before 1970, which no HTTP-date this crate sends or reads can be, and at or
+/// before 1 s after the epoch: the modification time the Nix store and reproducible builds give
+/// every file, which says nothing of the content (a same-size change would revalidate by date
+/// forever, NixOS/nixpkgs#25485).
+pub(crate) fn validator_seconds(time: SystemTime) -> Option<u64> {
+    let seconds = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    (seconds > 1).then_some(seconds)
 }
 
 /// The `Content-Length` of a message, when it is one well-formed line.
@@ -108,8 +110,13 @@ mod tests {
                 at(784_111_777) + Duration::from_millis(999),
                 Some("Sun, 06 Nov 1994 08:49:37 GMT"),
             ),
-            (UNIX_EPOCH, Some("Thu, 01 Jan 1970 00:00:00 GMT")),
-            // Before 1970: left out.
+            (
+                UNIX_EPOCH + Duration::from_secs(2),
+                Some("Thu, 01 Jan 1970 00:00:02 GMT"),
+            ),
+            // At or before 1 s after the epoch, or before 1970: no validator, left out.
+            (UNIX_EPOCH, None),
+            (UNIX_EPOCH + Duration::from_millis(1999), None),
             (UNIX_EPOCH - Duration::from_secs(1), None),
             (UNIX_EPOCH - Duration::from_secs(86_400 * 365 * 500), None),
             // Later than now, even past year 9999: sent as now (RFC 9110 §8.8.2.1).

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, ready};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, response};
+use http::{HeaderMap, Method, Request, Response, response};
 use http_body::Body;
 use pin_project_lite::pin_project;
 use tower::Service;
@@ -26,10 +26,11 @@ use crate::precondition::{Outcome, ValidatorsRef};
 use crate::range::{remove_range, whole_representation_request};
 use crate::request::{
     RequestFacts, RequestPlan, SourceAnswer, SourceVerdict, judge_with_source, plan_request,
+    remove_preconditions,
 };
 use crate::response::{
-    SOURCE_UNAVAILABLE, into_not_modified, into_precondition_failed, set_generated_tag,
-    source_not_modified, source_precondition_failed, source_unavailable,
+    SOURCE_UNAVAILABLE, into_not_modified, into_precondition_failed, keep_the_clients_weak_tag,
+    set_generated_tag, source_not_modified, source_precondition_failed, source_unavailable,
 };
 use crate::source::{Representation, SourceFuture};
 
@@ -165,16 +166,22 @@ where
                         return Poll::Pending;
                     };
                     match judge_with_source(current, request.method(), request.headers()) {
-                        SourceVerdict::Answer(answer) => {
-                            Next::Respond(answer_from_source(answer, this.config.decisions))
-                        }
+                        SourceVerdict::Answer(answer) => Next::Respond(answer_from_source(
+                            answer,
+                            request.headers(),
+                            this.config,
+                        )),
                         SourceVerdict::Call {
                             representation,
                             check,
                             stale_range,
+                            judged,
                         } => {
                             if stale_range {
                                 remove_range(request.headers_mut());
+                            }
+                            if judged {
+                                remove_preconditions(request.headers_mut());
                             }
                             if let Some(check) = check {
                                 request.extensions_mut().insert(check);
@@ -405,18 +412,28 @@ fn send<B: Body>(
 }
 
 /// Builds the answer a validator source's verdict stands for, without the inner service.
-fn answer_from_source<B: Body>(answer: SourceAnswer, attach: bool) -> Response<ConditionalBody<B>> {
+fn answer_from_source<B: Body>(
+    answer: SourceAnswer,
+    conditions: &HeaderMap,
+    config: &Config,
+) -> Response<ConditionalBody<B>> {
     let answered = |outcome| Decision {
         outcome,
         handler_ran: false,
         ..Decision::new(TagOrigin::Source)
     };
     let (mut head, body, decision) = match answer {
-        SourceAnswer::NotModified(representation) => (
-            source_not_modified(&representation, SystemTime::now()),
-            ConditionalBody::omitted(),
-            answered(Outcome::NotModified),
-        ),
+        SourceAnswer::NotModified(representation) => {
+            let mut head = source_not_modified(&representation, SystemTime::now());
+            if config.weaken_encoded_tags {
+                keep_the_clients_weak_tag(&mut head.headers, conditions);
+            }
+            (
+                head,
+                ConditionalBody::omitted(),
+                answered(Outcome::NotModified),
+            )
+        }
         SourceAnswer::PreconditionFailed(validators) => (
             source_precondition_failed(validators.as_ref(), SystemTime::now()),
             ConditionalBody::empty(),
@@ -434,7 +451,7 @@ fn answer_from_source<B: Body>(answer: SourceAnswer, attach: bool) -> Response<C
             },
         ),
     };
-    decision.record(&mut head, attach);
+    decision.record(&mut head, config.decisions);
     Response::from_parts(head, body)
 }
 

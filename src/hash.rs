@@ -100,6 +100,58 @@ impl TagHash {
     }
 }
 
+/// [`TagHash::CollisionResistant`] fed piece by piece, for bodies too large to hold at once
+/// (files): the tag it finishes with is the one [`TagHash::entity_tag`] gives for the
+/// concatenated bytes. The first [`SHA256_MAX_LEN`] bytes are kept until the length shows
+/// which hash function the one-shot tag uses; above that, BLAKE3 takes them and the rest.
+#[cfg(feature = "fs")]
+pub(crate) struct IncrementalTag {
+    state: Incremental,
+}
+
+#[cfg(feature = "fs")]
+enum Incremental {
+    /// At most [`SHA256_MAX_LEN`] bytes so far.
+    Small(Vec<u8>),
+    Large(Box<blake3::Hasher>),
+}
+
+#[cfg(feature = "fs")]
+impl IncrementalTag {
+    pub(crate) fn new() -> Self {
+        Self {
+            state: Incremental::Small(Vec::new()),
+        }
+    }
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        match &mut self.state {
+            Incremental::Small(kept) if kept.len() + bytes.len() <= SHA256_MAX_LEN => {
+                kept.extend_from_slice(bytes);
+            }
+            Incremental::Small(kept) => {
+                let mut hasher = Box::new(blake3::Hasher::new());
+                hasher.update(kept);
+                hasher.update(bytes);
+                self.state = Incremental::Large(hasher);
+            }
+            Incremental::Large(hasher) => {
+                hasher.update(bytes);
+            }
+        }
+    }
+
+    /// The tag of every byte given to [`IncrementalTag::update`], in order.
+    pub(crate) fn finish(self, weak: bool) -> EntityTag {
+        match self.state {
+            Incremental::Small(kept) => TagHash::CollisionResistant.entity_tag(&[kept], weak),
+            Incremental::Large(hasher) => {
+                EntityTag::from_validated(encode_tag(hasher.finalize().as_bytes(), weak))
+            }
+        }
+    }
+}
+
 fn digest_prefix<'a>(buffer: &'a mut [u8; 32], bytes: &[u8; 16]) -> &'a [u8] {
     let (head, _) = buffer.split_at_mut(bytes.len());
     head.copy_from_slice(bytes);
@@ -176,6 +228,42 @@ mod tests {
             tag(TagHash::CollisionResistant, &[&small], false),
             format!("\"{expected}\"")
         );
+    }
+
+    #[cfg(feature = "fs")]
+    #[test]
+    fn incremental_tag_equals_the_one_shot_tag() {
+        let body: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let sizes = [
+            0,
+            1,
+            13,
+            SHA256_MAX_LEN - 1,
+            SHA256_MAX_LEN,
+            SHA256_MAX_LEN + 1,
+            4096,
+        ];
+        for size in sizes.into_iter().chain([65_536, 300_000]) {
+            let whole = TagHash::CollisionResistant.entity_tag(&[&body[..size]], false);
+            for piece in [1, 7, 1000, SHA256_MAX_LEN, 65_536] {
+                let mut incremental = IncrementalTag::new();
+                for chunk in body[..size].chunks(piece) {
+                    incremental.update(chunk);
+                }
+                assert_eq!(
+                    incremental.finish(false),
+                    whole,
+                    "{size} in pieces of {piece}"
+                );
+            }
+            let mut weak = IncrementalTag::new();
+            weak.update(&body[..size]);
+            assert_eq!(
+                weak.finish(true).to_string(),
+                format!("W/{whole}"),
+                "{size} weak"
+            );
+        }
     }
 
     #[test]

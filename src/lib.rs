@@ -162,6 +162,8 @@ mod builder;
 mod decision;
 mod etag;
 mod fields;
+#[cfg(feature = "fs")]
+pub mod files;
 mod future;
 mod handler;
 mod hash;

@@ -29,7 +29,7 @@ use crate::precondition::{Outcome, ValidatorsRef, evaluate_ref};
 use crate::range::if_range_names;
 use crate::request::RequestFacts;
 use crate::response::{
-    clamp_last_modified, fill_in_source, keep_the_clients_weak_tag, weaken_etag,
+    correct_last_modified, fill_in_source, keep_the_clients_weak_tag, weaken_etag,
 };
 
 /// What a response head says, read in one pass over the few fields a response has (cheaper
@@ -83,7 +83,8 @@ fn is_streaming(content_type: &HeaderValue) -> bool {
 /// The edits a response head gets before it is judged, and what it then says:
 ///
 /// - on a 2xx, the validators and cache headers a source vouched for;
-/// - on a 2xx or 304, a `Last-Modified` later than now becomes now (RFC 9110 §8.8.2.1);
+/// - on a 2xx or 304, a `Last-Modified` later than now becomes now (RFC 9110 §8.8.2.1), and one
+///   at the epoch, which is no validator, is removed;
 /// - with [`weaken_encoded_tags`](crate::ConditionalLayer::weaken_encoded_tags), a strong tag
 ///   from inside on a content-coded 2xx is weakened, and an inner 304 answers with the weak
 ///   tag the client holds.
@@ -115,7 +116,7 @@ pub(crate) fn prepare_head(
     if let Some(now) = now
         && (success || head.status == StatusCode::NOT_MODIFIED)
     {
-        clamp_last_modified(&mut head.headers, now);
+        correct_last_modified(&mut head.headers, now);
     }
     if config.weaken_encoded_tags {
         if success && fields.etag && fields.content_coded {
@@ -817,6 +818,18 @@ mod tests {
                 &[],
                 &["last-modified: soon"],
                 TagOrigin::None,
+            ),
+            (
+                "a Last-Modified at the epoch (the Nix store's) is no validator",
+                200,
+                &[
+                    ("last-modified", "Thu, 01 Jan 1970 00:00:01 GMT"),
+                    ("etag", "\"a\""),
+                ],
+                None,
+                &[],
+                &["etag: \"a\""],
+                TagOrigin::Handler,
             ),
             (
                 "a future Last-Modified on a 404 is the app's",

@@ -13,7 +13,7 @@ use http::header::{
 use http::{HeaderMap, HeaderName, Method};
 
 use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
-use crate::fields::{single_date, single_value, unix_seconds};
+use crate::fields::{single_date, single_value, validator_seconds};
 
 /// The validators of the current representation of a resource (RFC 9110 §8.8).
 ///
@@ -159,7 +159,7 @@ pub(crate) fn evaluate_ref(
     // Compared in whole seconds, as HTTP dates are; a time before 1970 is no date at all.
     let last_modified = current
         .and_then(|validators| validators.last_modified)
-        .and_then(unix_seconds);
+        .and_then(validator_seconds);
 
     // Step 1: If-Match.
     if request.contains_key(IF_MATCH) {
@@ -209,7 +209,7 @@ pub(crate) fn evaluate_ref(
 
 /// The seconds of an HTTP-date request field, when it is one valid date.
 fn seconds_of(request: &HeaderMap, name: &HeaderName) -> Option<u64> {
-    single_date(request, name).and_then(unix_seconds)
+    single_date(request, name).and_then(validator_seconds)
 }
 
 /// The request fields [`evaluate`] reads.

@@ -13,7 +13,7 @@ use http::header::{IF_RANGE, RANGE};
 use http::{HeaderMap, Method, Request};
 
 use crate::etag::TagRef;
-use crate::fields::{single_date, single_value, unix_seconds};
+use crate::fields::{single_date, single_value, validator_seconds};
 use crate::precondition::{Validators, ValidatorsRef};
 
 /// Step 5 of RFC 9110 §13.2.2: whether a GET's `Range` may be honoured given its `If-Range`.
@@ -58,8 +58,8 @@ pub(crate) fn if_range_names(request: &HeaderMap, current: ValidatorsRef<'_>) ->
     }
     // An exact match of dates (§13.1.5), in whole seconds.
     match (
-        single_date(request, &IF_RANGE).and_then(unix_seconds),
-        current.last_modified.and_then(unix_seconds),
+        single_date(request, &IF_RANGE).and_then(validator_seconds),
+        current.last_modified.and_then(validator_seconds),
     ) {
         (Some(date), Some(modified)) => date == modified,
         _ => false,

@@ -2,9 +2,11 @@
 //! keeps of a request to judge the response ([`plan_request`]), and what a validator source's
 //! answer means before the handler runs ([`judge_with_source`]).
 //!
-//! The inner service is asked what the client asked. The only rewrite is one the source
-//! proves harmless: removing a `Range` whose `If-Range` names another version than the current
-//! one, where RFC 9110 §13.1.5 says the range MUST be ignored.
+//! The inner service is asked what the client asked. The only rewrites are the ones a source's
+//! answer makes right: a `Range` whose `If-Range` names another version than the current one is
+//! removed (RFC 9110 §13.1.5: the range MUST be ignored), and a GET's or HEAD's preconditions,
+//! once judged against the source's validators, are not handed on to be judged again against
+//! others (the response carries the source's validators).
 
 use http::header::{IF_MATCH, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, RANGE};
 use http::{HeaderMap, Method, Uri};
@@ -128,6 +130,13 @@ pub(crate) fn plan_request(
     }
 }
 
+/// Removes the fields [`evaluate`] reads.
+pub(crate) fn remove_preconditions(headers: &mut HeaderMap) {
+    for name in &CONDITIONAL_HEADERS {
+        headers.remove(name);
+    }
+}
+
 /// Whether the layer asks its validator source about a request: GET and HEAD always gain from
 /// it; other methods only when they carry preconditions to protect a write with (CONNECT,
 /// OPTIONS and TRACE select no representation, so preconditions never apply to them).
@@ -160,6 +169,10 @@ pub(crate) enum SourceVerdict {
         check: Option<PreconditionCheck>,
         /// `If-Range` names another version: remove `Range` (RFC 9110 §13.1.5).
         stale_range: bool,
+        /// The preconditions of a GET or HEAD were judged against the source's validators:
+        /// remove them, so that an inner service with validators of its own (`ServeDir`'s
+        /// metadata tag beside a source's content tag) does not judge them again by other ones.
+        judged: bool,
     },
 }
 
@@ -180,6 +193,7 @@ impl SourceVerdict {
         representation: None,
         check: None,
         stale_range: false,
+        judged: false,
     };
 }
 
@@ -202,6 +216,7 @@ pub(crate) fn judge_with_source(
                     representation: None,
                     check: Some(PreconditionCheck { current: None }),
                     stale_range: false,
+                    judged: false,
                 },
                 Outcome::NotModified | Outcome::PreconditionFailed => {
                     SourceVerdict::Answer(SourceAnswer::PreconditionFailed(None))
@@ -224,6 +239,7 @@ pub(crate) fn judge_with_source(
         }
         Outcome::Proceed => SourceVerdict::Call {
             stale_range: *method == Method::GET && !if_range_allows_range(headers, validators),
+            judged: safe,
             check: Some(PreconditionCheck {
                 current: Some(validators.clone()),
             }),
@@ -269,13 +285,15 @@ mod tests {
                 representation,
                 check,
                 stale_range,
+                judged,
             } => format!(
-                "call{}{}{}",
+                "call{}{}{}{}",
                 if representation.is_some() {
                     " vouched"
                 } else {
                     ""
                 },
+                if *judged { " judged" } else { "" },
                 match check {
                     Some(check) if check.existed() => " checked(existed)",
                     Some(_) => " checked(missing)",
@@ -316,7 +334,7 @@ mod tests {
                 Method::GET,
                 &[("if-none-match", "\"b\"")],
                 exists("a"),
-                "call vouched checked(existed)",
+                "call vouched judged checked(existed)",
             ),
             (
                 "stale write",
@@ -424,21 +442,21 @@ mod tests {
                 Method::GET,
                 &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
                 exists("a"),
-                "call vouched checked(existed)",
+                "call vouched judged checked(existed)",
             ),
             (
                 "range of another version",
                 Method::GET,
                 &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
                 exists("a"),
-                "call vouched checked(existed) without range",
+                "call vouched judged checked(existed) without range",
             ),
             (
                 "HEAD range is the handler's",
                 Method::HEAD,
                 &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
                 exists("a"),
-                "call vouched checked(existed)",
+                "call vouched judged checked(existed)",
             ),
         ];
         for (case, method, fields, current, expected) in cases {

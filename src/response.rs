@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 
 use crate::Validators;
 use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
-use crate::fields::{content_length, http_date, parse_date, single_value};
+use crate::fields::{content_length, http_date, parse_date, single_value, validator_seconds};
 use crate::source::Representation;
 
 const CONTENT_FIELD_COUNT: usize = 6;
@@ -150,10 +150,17 @@ pub(crate) fn fill_in_source(
 
 /// A `Last-Modified` later than `now` becomes `now`: an origin MUST replace a modification date
 /// later than the message's origination (RFC 9110 §8.8.2.1), or every `If-Modified-Since`
-/// would be a 304 until that date. Anything but one valid date is left as it is.
-pub(crate) fn clamp_last_modified(headers: &mut HeaderMap, now: SystemTime) {
-    if let Some(modified) = single_value(headers, &LAST_MODIFIED).and_then(parse_date)
-        && modified > now
+/// would be a 304 until that date. One at or before 1 s after the epoch is no validator
+/// ([`validator_seconds`](crate::fields::validator_seconds)) and is removed: sent, it would
+/// also make caches think the content years old and fresh for a tenth of that (RFC 9111
+/// §4.2.2). Anything but one valid date is left as it is.
+pub(crate) fn correct_last_modified(headers: &mut HeaderMap, now: SystemTime) {
+    let Some(modified) = single_value(headers, &LAST_MODIFIED).and_then(parse_date) else {
+        return;
+    };
+    if validator_seconds(modified).is_none() {
+        headers.remove(LAST_MODIFIED);
+    } else if modified > now
         && let Some(value) = http_date(now, now)
     {
         headers.insert(LAST_MODIFIED, value);

@@ -1,0 +1,773 @@
+//! `files::FileTags` in front of tower-http's `ServeDir`, over real servers on 127.0.0.1 and a
+//! raw HTTP/1.1 client: tags of the files' bytes, the same on replicas whose copies have other
+//! modification times, never a 304 for changed bytes whose metadata looks the same, no file
+//! bytes read to answer a revalidation, and no path that leaves the root.
+#![cfg(feature = "fs")]
+
+mod common;
+
+use std::fs::{File, FileTimes};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::routing;
+use common::{RawConnection, RawResponse, serve_service};
+use tokio::sync::RwLock;
+use tower::ServiceBuilder;
+use tower_conditional::files::{
+    FileTags, IgnorePreconditions, IgnorePreconditionsLayer, SETTLE_TIME,
+};
+use tower_conditional::{Conditional, ConditionalLayer, TagHash};
+use tower_http::services::ServeDir;
+
+/// Tests that read files take this for reading; the one that counts the bytes the process
+/// reads (`/proc/self/io` is per process) takes it for writing, so nothing else reads then.
+static IO: RwLock<()> = RwLock::const_new(());
+
+/// A directory under the system temp dir, removed when dropped (also when a test fails).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tower-conditional-files-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `name` (creating its directories) and sets its modification time.
+    fn write(&self, name: &str, contents: &[u8], modified: SystemTime) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        set_mtime(&path, modified);
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn set_mtime(path: &Path, modified: SystemTime) {
+    let file = File::options().write(true).open(path).unwrap();
+    file.set_times(
+        FileTimes::new()
+            .set_modified(modified)
+            .set_accessed(modified),
+    )
+    .unwrap();
+}
+
+/// The Nix store's modification time for every file.
+fn nix_time() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1)
+}
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// The tag the layer would generate for these bytes.
+fn content_tag(bytes: &[u8]) -> String {
+    TagHash::CollisionResistant
+        .entity_tag(&[bytes], false)
+        .to_string()
+}
+
+/// `FileTags` over `ServeDir::new(root)`, in the recommended stack.
+async fn serve_files(root: &Path, tags: FileTags) -> std::net::SocketAddr {
+    serve_service(files_service(ServeDir::new(root), tags)).await
+}
+
+fn files_service(
+    serve_dir: ServeDir,
+    tags: FileTags,
+) -> Conditional<IgnorePreconditions<ServeDir>> {
+    ServiceBuilder::new()
+        .layer(ConditionalLayer::new().validator_source(tags))
+        .layer(IgnorePreconditionsLayer::new())
+        .service(serve_dir)
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &str)]) -> RawResponse {
+    RawConnection::open(addr)
+        .await
+        .send("GET", path, headers)
+        .await
+}
+
+fn etag(response: &RawResponse) -> String {
+    response
+        .header("etag")
+        .unwrap_or_else(|| panic!("an ETag on {response:?}"))
+        .to_owned()
+}
+
+/// Waits until files written now have settled, so that their tags are kept.
+async fn settle() {
+    tokio::time::sleep(SETTLE_TIME + Duration::from_millis(200)).await;
+}
+
+const INDEX: &[u8] = b"<!doctype html><h1>index</h1>\n";
+const APP: &[u8] = b"console.log('app, version 1');\n";
+const NESTED: &[u8] = b"<!doctype html><p>nested index</p>\n";
+
+fn site(name: &str, modified: SystemTime) -> TempDir {
+    let dir = TempDir::new(name);
+    dir.write("index.html", INDEX, modified);
+    dir.write("app.js", APP, modified);
+    dir.write("docs/index.html", NESTED, modified);
+    dir
+}
+
+#[tokio::test]
+async fn replicas_with_other_modification_times_agree_and_answer_each_others_tags() {
+    let _io = IO.read().await;
+    let a = site("replica-a", at(1_600_000_000));
+    let b = site("replica-b", at(1_700_000_000));
+    let replica_a = serve_files(a.path(), FileTags::new(a.path())).await;
+    let replica_b = serve_files(b.path(), FileTags::new(b.path())).await;
+    let plain_a = serve_service(ServeDir::new(a.path())).await;
+    let plain_b = serve_service(ServeDir::new(b.path())).await;
+
+    for (path, bytes) in [("/", INDEX), ("/app.js", APP), ("/docs/", NESTED)] {
+        let from_a = get(replica_a, path, &[]).await;
+        let from_b = get(replica_b, path, &[]).await;
+        assert_eq!((from_a.status(), from_b.status()), (200, 200), "{path}");
+        assert_eq!(from_a.body, bytes);
+        assert_eq!(from_b.body, bytes);
+        assert_eq!(etag(&from_a), content_tag(bytes), "{path}");
+        assert_eq!(etag(&from_a), etag(&from_b), "{path}");
+        // Each replica's own modification time, as Last-Modified.
+        assert_eq!(
+            from_a.header("last-modified"),
+            Some("Sun, 13 Sep 2020 12:26:40 GMT")
+        );
+        assert_eq!(
+            from_b.header("last-modified"),
+            Some("Tue, 14 Nov 2023 22:13:20 GMT")
+        );
+        // What ServeDir alone does: a tag per replica, so a shared cache refetches.
+        let own_a = etag(&get(plain_a, path, &[]).await);
+        let own_b = etag(&get(plain_b, path, &[]).await);
+        assert_ne!(own_a, own_b, "{path}");
+
+        // A browser's revalidation of the other replica's copy: If-None-Match wins over the
+        // older If-Modified-Since (RFC 9110 §13.2.2).
+        for (server, other) in [(replica_a, &from_b), (replica_b, &from_a)] {
+            let since = other.header("last-modified").unwrap();
+            let tag = etag(other);
+            let revalidated = get(
+                server,
+                path,
+                &[("if-none-match", &tag), ("if-modified-since", since)],
+            )
+            .await;
+            assert_eq!(revalidated.status(), 304, "{path}");
+            assert_eq!(etag(&revalidated), tag);
+            assert!(revalidated.body.is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn same_size_change_with_nix_store_times_is_never_a_304() {
+    let _io = IO.read().await;
+    let dir = TempDir::new("nix");
+    let file = dir.write("app.js", APP, nix_time());
+    let tags = FileTags::new(dir.path());
+    let layered = serve_files(dir.path(), tags.clone()).await;
+    let plain = serve_service(ServeDir::new(dir.path())).await;
+    settle().await;
+
+    let first = get(layered, "/app.js", &[]).await;
+    assert_eq!(first.status(), 200);
+    let old_tag = etag(&first);
+    assert_eq!(old_tag, content_tag(APP));
+    // 1970-01-01T00:00:01Z is every file's date: no validator, so no Last-Modified, not even
+    // ServeDir's.
+    assert_eq!(first.header("last-modified"), None);
+    let plain_first = get(plain, "/app.js", &[]).await;
+    let serve_dir_tag = etag(&plain_first);
+    let serve_dir_date = plain_first.header("last-modified").unwrap().to_owned();
+    assert_eq!(serve_dir_date, "Thu, 01 Jan 1970 00:00:01 GMT");
+    assert_eq!(tags.files_hashed(), 1);
+    assert_eq!(tags.cached_entries(), 1);
+
+    // New bytes of the same size, in place (same inode), and the same modification time.
+    let new = b"console.log('app, version 2');\n";
+    assert_eq!(new.len(), APP.len());
+    File::options()
+        .write(true)
+        .truncate(true)
+        .open(&file)
+        .unwrap()
+        .write_all(new)
+        .unwrap();
+    set_mtime(&file, nix_time());
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        nix_time()
+    );
+
+    // ServeDir alone still calls it the same version: the bug this source fixes.
+    let plain_again = get(plain, "/app.js", &[("if-none-match", &serve_dir_tag)]).await;
+    assert_eq!(plain_again.status(), 304);
+
+    for condition in [
+        ("if-none-match", old_tag.as_str()),
+        // What caches hold from before the source was deployed.
+        ("if-none-match", serve_dir_tag.as_str()),
+        ("if-modified-since", serve_dir_date.as_str()),
+    ] {
+        let response = get(layered, "/app.js", &[condition]).await;
+        assert_eq!(response.status(), 200, "{condition:?}");
+        assert_eq!(response.body, new, "{condition:?}");
+        assert_eq!(etag(&response), content_tag(new));
+        assert_eq!(response.header("last-modified"), None);
+    }
+    assert_ne!(content_tag(new), old_tag);
+    // The change time told the versions apart.
+    assert!(tags.files_hashed() >= 2);
+    // And the new tag revalidates.
+    let revalidated = get(layered, "/app.js", &[("if-none-match", &content_tag(new))]).await;
+    assert_eq!(revalidated.status(), 304);
+}
+
+/// Bytes this process has read (files and sockets alike), from `/proc/self/io`.
+fn rchar() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap();
+    io.lines()
+        .find_map(|line| line.strip_prefix("rchar: "))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn revalidating_a_large_file_reads_none_of_it() {
+    const SIZE: usize = 8 * 1024 * 1024;
+    let large: Vec<u8> = (0..SIZE).map(|i| (i * 31 % 251) as u8).collect();
+    let dir = TempDir::new("large");
+    dir.write("large.bin", &large, at(1_700_000_000));
+    let tags = FileTags::new(dir.path());
+    let addr = serve_files(dir.path(), tags.clone()).await;
+    settle().await;
+    let _io = IO.write().await;
+
+    let mut connection = RawConnection::open(addr).await;
+    let before_first = rchar();
+    let started = Instant::now();
+    let first = connection.send("GET", "/large.bin", &[]).await;
+    let first_took = started.elapsed();
+    let first_read = rchar() - before_first;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.body.len(), SIZE);
+    let tag = etag(&first);
+    assert_eq!(tag, content_tag(&large));
+    assert_eq!(tags.files_hashed(), 1, "hashed once");
+    // Read to hash it (8 MiB) and by ServeDir to send it (8 MiB); the client's socket reads
+    // are `recv` calls, which `rchar` does not count.
+    assert!(first_read >= 2 * SIZE as u64, "{first_read}");
+
+    let before = rchar();
+    let revalidated = connection
+        .send("GET", "/large.bin", &[("if-none-match", &tag)])
+        .await;
+    let read = rchar() - before;
+    assert_eq!(revalidated.status(), 304);
+    assert!(read < 64 * 1024, "a revalidation read {read} bytes");
+    let before_head = rchar();
+    let head = connection
+        .send("HEAD", "/large.bin", &[("if-none-match", &tag)])
+        .await;
+    let head_read = rchar() - before_head;
+    assert_eq!(head.status(), 304);
+    assert!(
+        head_read < 64 * 1024,
+        "a HEAD revalidation read {head_read} bytes"
+    );
+    assert_eq!(tags.files_hashed(), 1, "not hashed again");
+    eprintln!(
+        "8 MiB: first GET read {first_read} bytes in {first_took:?}; revalidation read {read} \
+         bytes, HEAD revalidation {head_read}"
+    );
+
+    // The hash alone, on a fresh source (HEAD: ServeDir reads nothing), from the page cache.
+    let fresh = FileTags::new(dir.path());
+    let fresh_addr = serve_files(dir.path(), fresh.clone()).await;
+    let started = Instant::now();
+    let head = RawConnection::open(fresh_addr)
+        .await
+        .send("HEAD", "/large.bin", &[])
+        .await;
+    eprintln!(
+        "8 MiB: HEAD that hashes the file took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(etag(&head), tag);
+    assert_eq!(fresh.files_hashed(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_hash_the_file_once() {
+    let _io = IO.read().await;
+    let large: Vec<u8> = (0..2 * 1024 * 1024).map(|i| (i % 241) as u8).collect();
+    let dir = TempDir::new("concurrent");
+    dir.write("large.bin", &large, at(1_700_000_000));
+    let tags = FileTags::new(dir.path());
+    let addr = serve_files(dir.path(), tags.clone()).await;
+    settle().await;
+    let requests: Vec<_> = (0..16)
+        .map(|_| tokio::spawn(async move { get(addr, "/large.bin", &[]).await }))
+        .collect();
+    for request in requests {
+        let response = request.await.unwrap();
+        assert_eq!(etag(&response), content_tag(&large));
+    }
+    assert_eq!(tags.files_hashed(), 1);
+}
+
+#[tokio::test]
+async fn the_cache_is_bounded_and_forgets_the_least_recently_used() {
+    let _io = IO.read().await;
+    let dir = TempDir::new("bounded");
+    for name in ["a", "b", "c"] {
+        dir.write(name, name.repeat(100).as_bytes(), at(1_700_000_000));
+    }
+    let tags = FileTags::new(dir.path()).max_entries(2);
+    let addr = serve_files(dir.path(), tags.clone()).await;
+    settle().await;
+
+    let tag = |name: &str| content_tag(name.repeat(100).as_bytes());
+    for name in ["a", "b"] {
+        assert_eq!(etag(&get(addr, &format!("/{name}"), &[]).await), tag(name));
+    }
+    assert_eq!((tags.files_hashed(), tags.cached_entries()), (2, 2));
+    // `a` is used again, so `b` is the least recently used when `c` comes.
+    let revalidate = |name: &'static str| {
+        let tag = tag(name);
+        async move {
+            get(addr, &format!("/{name}"), &[("if-none-match", &tag)])
+                .await
+                .status()
+        }
+    };
+    assert_eq!(revalidate("a").await, 304);
+    assert_eq!(tags.files_hashed(), 2);
+    assert_eq!(etag(&get(addr, "/c", &[]).await), tag("c"));
+    assert_eq!((tags.files_hashed(), tags.cached_entries()), (3, 2));
+    assert_eq!(revalidate("a").await, 304);
+    assert_eq!(revalidate("c").await, 304);
+    assert_eq!(tags.files_hashed(), 3, "a and c were kept");
+    assert_eq!(revalidate("b").await, 304);
+    assert_eq!((tags.files_hashed(), tags.cached_entries()), (4, 2));
+
+    // With no cache, every request reads its file.
+    let uncached = FileTags::new(dir.path()).max_entries(0);
+    let addr = serve_files(dir.path(), uncached.clone()).await;
+    for _ in 0..3 {
+        assert_eq!(
+            get(addr, "/a", &[("if-none-match", &tag("a"))])
+                .await
+                .status(),
+            304
+        );
+    }
+    assert_eq!((uncached.files_hashed(), uncached.cached_entries()), (3, 0));
+}
+
+#[tokio::test]
+async fn paths_never_leave_the_root() {
+    let _io = IO.read().await;
+    let outside = TempDir::new("escape");
+    let secret = b"outside the root";
+    outside.write("secret.txt", secret, at(1_700_000_000));
+    outside.write("root/sub/inside.txt", b"inside", at(1_700_000_000));
+    let root = outside.path().join("root");
+    let tags = FileTags::new(&root);
+    let addr = serve_files(&root, tags.clone()).await;
+
+    for path in [
+        "/../secret.txt",
+        "/sub/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/sub/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/sub%2F..%2F..%2Fsecret.txt",
+        "/%2F..%2Fsecret.txt",
+        "//..//secret.txt",
+        "/%5C..%5Csecret.txt",
+    ] {
+        for headers in [&[][..], &[("if-none-match", "*")][..]] {
+            let response = get(addr, path, headers).await;
+            assert_ne!(response.status(), 200, "{path}");
+            assert_ne!(response.status(), 304, "{path}");
+            assert_ne!(response.body, secret, "{path}");
+            assert_ne!(
+                response.header("etag"),
+                Some(content_tag(secret).as_str()),
+                "{path}"
+            );
+        }
+    }
+    assert_eq!(tags.files_hashed(), 0, "nothing was read");
+
+    // An encoded slash inside the root separates segments, as in ServeDir.
+    let inside = get(addr, "/sub%2Finside.txt", &[]).await;
+    assert_eq!(inside.status(), 200);
+    assert_eq!(etag(&inside), content_tag(b"inside"));
+}
+
+#[tokio::test]
+async fn what_serve_dir_does_not_serve_as_a_file_gets_its_own_answer() {
+    let _io = IO.read().await;
+    let dir = site("unknown", at(1_700_000_000));
+    let tags = FileTags::new(dir.path()).max_file_size(16);
+    let addr = serve_files(dir.path(), tags.clone()).await;
+    let plain = serve_service(ServeDir::new(dir.path())).await;
+
+    // Missing: ServeDir's 404, never a 304 for If-None-Match: *.
+    let missing = get(addr, "/missing.js", &[("if-none-match", "*")]).await;
+    assert_eq!(missing.status(), 404);
+    // A directory without its slash: ServeDir's redirect.
+    let redirect = get(addr, "/docs", &[]).await;
+    assert_eq!(redirect.status(), 307);
+    assert_eq!(redirect.header("location"), Some("/docs/"));
+    // A file path with a slash: 404.
+    assert_eq!(get(addr, "/app.js/", &[]).await.status(), 404);
+    // Other methods: ServeDir's 405, also with preconditions.
+    let post = RawConnection::open(addr)
+        .await
+        .send(
+            "POST",
+            "/app.js",
+            &[("if-match", "*"), ("content-length", "0")],
+        )
+        .await;
+    assert_eq!(post.status(), 405);
+
+    // Over the size limit: not hashed; ServeDir's own validators, judged by the layer.
+    let large = get(addr, "/app.js", &[]).await;
+    let own = etag(&get(plain, "/app.js", &[]).await);
+    assert_eq!(etag(&large), own);
+    assert_eq!(
+        get(addr, "/app.js", &[("if-none-match", &own)])
+            .await
+            .status(),
+        304
+    );
+    assert_eq!(tags.files_hashed(), 0);
+}
+
+#[tokio::test]
+async fn if_match_and_if_range_are_judged_against_the_content_tag() {
+    let _io = IO.read().await;
+    let dir = site("if-range", at(1_700_000_000));
+    let tag = content_tag(APP);
+    let addr = serve_files(dir.path(), FileTags::new(dir.path())).await;
+
+    let matched = get(addr, "/app.js", &[("if-match", &tag)]).await;
+    assert_eq!(matched.status(), 200);
+    assert_eq!(matched.body, APP);
+    assert_eq!(etag(&matched), tag);
+    assert_eq!(
+        get(addr, "/app.js", &[("if-match", "\"other\"")])
+            .await
+            .status(),
+        412
+    );
+
+    let range = get(
+        addr,
+        "/app.js",
+        &[("range", "bytes=0-6"), ("if-range", &tag)],
+    )
+    .await;
+    assert_eq!(range.status(), 206);
+    assert_eq!(range.body, &APP[..7]);
+    assert_eq!(etag(&range), tag, "the 206 carries the content tag");
+    let stale = get(
+        addr,
+        "/app.js",
+        &[("range", "bytes=0-6"), ("if-range", "\"old version\"")],
+    )
+    .await;
+    assert_eq!(stale.status(), 200);
+    assert_eq!(stale.body, APP);
+
+    // Without IgnorePreconditionsLayer too: the layer judged If-Match against the source's tag
+    // and does not hand it on for ServeDir to judge against its own.
+    let unprotected = serve_service(
+        ServiceBuilder::new()
+            .layer(ConditionalLayer::new().validator_source(FileTags::new(dir.path())))
+            .service(ServeDir::new(dir.path())),
+    )
+    .await;
+    assert_eq!(
+        get(unprotected, "/app.js", &[("if-match", &tag)])
+            .await
+            .status(),
+        200
+    );
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn precompressed_variants_never_carry_the_identity_strong_tag() {
+    let _io = IO.read().await;
+    let dir = site("precompressed", at(1_700_000_000));
+    let gz = gzip(APP);
+    dir.write("app.js.gz", &gz, at(1_700_000_000));
+    let identity = content_tag(APP);
+    let gzip_accepted = [("accept-encoding", "gzip")];
+
+    // FileTags told of the variant: the weak tag of the gzip bytes.
+    let configured = serve_service(files_service(
+        ServeDir::new(dir.path()).precompressed_gzip(),
+        FileTags::new(dir.path()).precompressed_gzip(),
+    ))
+    .await;
+    let encoded = get(configured, "/app.js", &gzip_accepted).await;
+    assert_eq!(encoded.status(), 200);
+    assert_eq!(encoded.header("content-encoding"), Some("gzip"));
+    assert_eq!(encoded.body, gz);
+    let weak = format!("W/{}", content_tag(&gz));
+    assert_eq!(etag(&encoded), weak);
+    assert_eq!(encoded.header("vary"), Some("accept-encoding"));
+    let revalidated = get(
+        configured,
+        "/app.js",
+        &[("accept-encoding", "gzip"), ("if-none-match", &weak)],
+    )
+    .await;
+    assert_eq!(revalidated.status(), 304);
+    assert_eq!(etag(&revalidated), weak);
+    assert_eq!(revalidated.header("vary"), Some("accept-encoding"));
+    let plain = get(configured, "/app.js", &[]).await;
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(etag(&plain), identity);
+    assert_eq!(plain.header("vary"), Some("accept-encoding"));
+    // The gzip tag does not revalidate the identity copy, nor the other way round.
+    assert_eq!(
+        get(configured, "/app.js", &[("if-none-match", &weak)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        get(
+            configured,
+            "/app.js",
+            &[("accept-encoding", "gzip"), ("if-none-match", &identity)]
+        )
+        .await
+        .status(),
+        200
+    );
+
+    // FileTags not told: the layer weakens the identity tag on the gzip bytes, and the 304
+    // for the weak tag names the weak tag.
+    let unconfigured = serve_service(files_service(
+        ServeDir::new(dir.path()).precompressed_gzip(),
+        FileTags::new(dir.path()),
+    ))
+    .await;
+    let encoded = get(unconfigured, "/app.js", &gzip_accepted).await;
+    assert_eq!(encoded.header("content-encoding"), Some("gzip"));
+    assert_eq!(encoded.body, gz);
+    let tag = etag(&encoded);
+    assert_ne!(tag, identity);
+    assert!(tag.starts_with("W/"), "{tag}");
+    let revalidated = get(
+        unconfigured,
+        "/app.js",
+        &[("accept-encoding", "gzip"), ("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(revalidated.status(), 304);
+    assert_eq!(etag(&revalidated), tag);
+}
+
+/// The layer around the router and inside it, with `nest_service` and `fallback_service`: the
+/// source is given the path it sees in each.
+#[tokio::test]
+async fn nest_service_and_fallback_service_in_both_placements() {
+    let _io = IO.read().await;
+    let dir = site("placements", at(1_700_000_000));
+    let root = dir.path();
+    let api = || routing::get(|| async { "api" });
+    let inner = || {
+        ServiceBuilder::new()
+            .layer(IgnorePreconditionsLayer::new())
+            .service(ServeDir::new(root))
+    };
+    let layered = |tags: FileTags| files_service(ServeDir::new(root), tags);
+    let around = |tags: FileTags, router: Router| {
+        ServiceBuilder::new()
+            .layer(ConditionalLayer::new().validator_source(tags))
+            .service(router)
+    };
+
+    let nested_inside = serve_service(
+        Router::new()
+            .route("/api", api())
+            .nest_service("/static", layered(FileTags::new(root))),
+    )
+    .await;
+    let nested_around = serve_service(around(
+        FileTags::new(root).strip_prefix("/static"),
+        Router::new()
+            .route("/api", api())
+            .nest_service("/static", inner()),
+    ))
+    .await;
+    let fallback_inside = serve_service(
+        Router::new()
+            .route("/api", api())
+            .fallback_service(layered(FileTags::new(root))),
+    )
+    .await;
+    let fallback_around = serve_service(around(
+        FileTags::new(root),
+        Router::new().route("/api", api()).fallback_service(inner()),
+    ))
+    .await;
+
+    for (addr, prefix) in [
+        (nested_inside, "/static"),
+        (nested_around, "/static"),
+        (fallback_inside, ""),
+        (fallback_around, ""),
+    ] {
+        for (path, bytes) in [("/app.js", APP), ("/docs/", NESTED), ("/", INDEX)] {
+            let path = format!("{prefix}{path}");
+            let response = get(addr, &path, &[]).await;
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(response.body, bytes, "{path}");
+            let tag = etag(&response);
+            assert_eq!(tag, content_tag(bytes), "{path}");
+            let revalidated = get(addr, &path, &[("if-none-match", &tag)]).await;
+            assert_eq!(revalidated.status(), 304, "{path}");
+            assert_eq!(etag(&revalidated), tag);
+        }
+        assert_eq!(get(addr, "/api", &[]).await.body, b"api");
+    }
+
+    // Around the router without the prefix, the source looks for `static/app.js` under the
+    // root, finds nothing, and ServeDir's metadata tag goes out.
+    let unprefixed = serve_service(around(
+        FileTags::new(root),
+        Router::new().nest_service("/static", inner()),
+    ))
+    .await;
+    let response = get(unprefixed, "/static/app.js", &[]).await;
+    assert_eq!(response.status(), 200);
+    assert_ne!(etag(&response), content_tag(APP));
+}
+
+/// For every path and configuration, the stack with FileTags answers with ServeDir's status,
+/// and a file ServeDir serves carries its content tag: the source maps paths as ServeDir does.
+#[tokio::test]
+async fn paths_map_to_the_files_serve_dir_serves() {
+    let _io = IO.read().await;
+    let dir = site("mapping", at(1_700_000_000));
+    dir.write("page.html", b"<p>page</p>", at(1_700_000_000));
+    dir.write("a b.txt", b"spaced", at(1_700_000_000));
+    let root = dir.path();
+    type Configure = fn(ServeDir, FileTags) -> (ServeDir, FileTags);
+    let configurations: [(&str, Configure); 3] = [
+        ("default", |serve, tags| (serve, tags)),
+        ("html as default extension", |serve, tags| {
+            (
+                serve.html_as_default_extension(true),
+                tags.html_as_default_extension(true),
+            )
+        }),
+        ("no index.html", |serve, tags| {
+            (
+                serve.append_index_html_on_directories(false),
+                tags.append_index_html_on_directories(false),
+            )
+        }),
+    ];
+    let paths = [
+        "/",
+        "/index.html",
+        "/app.js",
+        "/app.js?version=1",
+        "/docs",
+        "/docs/",
+        "/docs/index.html",
+        "/page",
+        "/page.html",
+        "/app.js/",
+        "/missing",
+        "/docs/missing/",
+        "/./app.js",
+        "/docs/../app.js",
+        "/a%70p.js",
+        "/%2E/app.js",
+        "//app.js",
+        "/a%20b.txt",
+        "/a b.txt",
+    ];
+    let contents = [
+        ("index.html", INDEX),
+        ("app.js", APP),
+        ("docs/index.html", NESTED),
+        ("page.html", &b"<p>page</p>"[..]),
+        ("a b.txt", b"spaced"),
+    ];
+    let mut served = 0;
+    for (name, configure) in configurations {
+        let (serve, tags) = configure(ServeDir::new(root), FileTags::new(root));
+        let (plain_serve, _) = configure(ServeDir::new(root), FileTags::new(root));
+        let layered = serve_service(files_service(serve, tags)).await;
+        let plain = serve_service(plain_serve).await;
+        for path in paths {
+            let expected = get(plain, path, &[]).await;
+            let response = get(layered, path, &[]).await;
+            assert_eq!(response.status(), expected.status(), "{name}: {path}");
+            assert_eq!(response.body, expected.body, "{name}: {path}");
+            if expected.status() == 200 {
+                served += 1;
+                let tag = etag(&response);
+                assert_eq!(tag, content_tag(&expected.body), "{name}: {path}");
+                assert!(
+                    contents.iter().any(|(_, bytes)| *bytes == expected.body),
+                    "{name}: {path}"
+                );
+                // And it revalidates before ServeDir runs.
+                let revalidated = get(layered, path, &[("if-none-match", &tag)]).await;
+                assert_eq!(revalidated.status(), 304, "{name}: {path}");
+            } else {
+                // Never a 304 for what ServeDir does not serve.
+                let star = get(layered, path, &[("if-none-match", "*")]).await;
+                assert_eq!(star.status(), expected.status(), "{name}: {path}");
+            }
+        }
+    }
+    // The table covers served files in every configuration.
+    assert!(served >= 20, "{served}");
+}
