@@ -91,8 +91,12 @@ impl From<Bytes> for Chunks {
 enum Rest<B: Body> {
     /// The inner body ended, possibly with trailers (boxed: rare, and large beside the rest).
     End(Option<Box<HeaderMap>>),
-    /// The inner body was not read to the end (it exceeded the buffer limit).
-    Body(Pin<Box<B>>),
+    /// The inner body was not read to the end (it exceeded the buffer limit, or had to wait),
+    /// with the trailers read before it stopped, if any (boxed: rare).
+    Body {
+        trailers: Option<Box<HeaderMap>>,
+        body: Pin<Box<B>>,
+    },
     /// The inner body failed after the buffered chunks.
     Error(Option<B::Error>),
 }
@@ -121,9 +125,13 @@ impl<B: Body> ConditionalBody<B> {
         Self::buffered(chunks, Rest::End(trailers))
     }
 
-    /// The chunks read so far, then the rest of `body`.
-    pub(crate) fn resume(chunks: Chunks, body: Pin<Box<B>>) -> Self {
-        Self::buffered(chunks, Rest::Body(body))
+    /// The chunks and trailers read so far, then the rest of `body`.
+    pub(crate) fn resume(
+        chunks: Chunks,
+        trailers: Option<Box<HeaderMap>>,
+        body: Pin<Box<B>>,
+    ) -> Self {
+        Self::buffered(chunks, Rest::Body { trailers, body })
     }
 
     /// The chunks read before `error`, then `error`.
@@ -158,7 +166,10 @@ impl<B: Body> Body for ConditionalBody<B> {
                             .take()
                             .map(|trailers| Ok(Frame::trailers(*trailers))),
                     ),
-                    Rest::Body(body) => body.as_mut().poll_frame(cx).map(into_bytes_frame),
+                    Rest::Body { trailers, body } => match trailers.take() {
+                        Some(trailers) => Poll::Ready(Some(Ok(Frame::trailers(*trailers)))),
+                        None => body.as_mut().poll_frame(cx).map(into_bytes_frame),
+                    },
                     Rest::Error(error) => Poll::Ready(error.take().map(Err)),
                 }
             }
@@ -173,7 +184,7 @@ impl<B: Body> Body for ConditionalBody<B> {
                 chunks.is_empty()
                     && match rest {
                         Rest::End(trailers) => trailers.is_none(),
-                        Rest::Body(body) => body.is_end_stream(),
+                        Rest::Body { trailers, body } => trailers.is_none() && body.is_end_stream(),
                         Rest::Error(error) => error.is_none(),
                     }
             }
@@ -195,11 +206,12 @@ impl<B: Body> Body for ConditionalBody<B> {
                         hint.set_lower(buffered);
                         hint
                     }
-                    Rest::Body(body) => {
+                    Rest::Body { trailers, body } => {
                         let rest = body.size_hint();
                         let mut hint = SizeHint::new();
                         hint.set_lower(rest.lower().saturating_add(buffered));
-                        if let Some(upper) = rest.upper() {
+                        // No exact length with trailers to come (see `Rest::End`).
+                        if let Some(upper) = rest.upper().filter(|_| trailers.is_none()) {
                             hint.set_upper(upper.saturating_add(buffered));
                         }
                         hint
@@ -303,7 +315,9 @@ impl<B: Body> Reading<B> {
         } = self;
         match end {
             BodyEnd::Complete => ConditionalBody::complete(chunks, trailers),
-            BodyEnd::OverLimit | BodyEnd::NotReady => ConditionalBody::resume(chunks, body),
+            BodyEnd::OverLimit | BodyEnd::NotReady => {
+                ConditionalBody::resume(chunks, trailers, body)
+            }
             BodyEnd::Failed(error) => ConditionalBody::failed(chunks, error),
         }
     }

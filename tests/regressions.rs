@@ -191,3 +191,58 @@ async fn answer_to_get(
         .unwrap()
         .unwrap()
 }
+
+/// Found by the `layer` fuzz target: a body whose trailers came before a frame that was not
+/// ready lost them, as the layer sent on what it had read without them.
+#[tokio::test]
+async fn trailers_read_before_a_pause_are_sent() {
+    use http_body::{Body as _, Frame};
+    use http_body_util::BodyExt;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// "data", then trailers, then not ready once, then the end.
+    struct Paused(u8);
+    impl http_body::Body for Paused {
+        type Data = Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            self.0 += 1;
+            match self.0 {
+                1 => Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"data"))))),
+                2 => {
+                    let mut trailers = http::HeaderMap::new();
+                    trailers.insert("x-checksum", http::HeaderValue::from_static("abc"));
+                    Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+                }
+                3 => {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                _ => Poll::Ready(None),
+            }
+        }
+    }
+
+    let service = ConditionalLayer::new().layer(service_fn(|_: Request<Empty<Bytes>>| async {
+        Ok::<_, Infallible>(Response::new(Paused(0)))
+    }));
+    let response = tokio::time::timeout(
+        WAIT,
+        service.oneshot(Request::get("/").body(Empty::new()).unwrap()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!response.headers().contains_key(ETAG), "sent on untagged");
+    assert_eq!(response.body().size_hint().exact(), None);
+    let collected = tokio::time::timeout(WAIT, response.into_body().collect())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(collected.trailers().unwrap()["x-checksum"], "abc");
+    assert_eq!(collected.to_bytes(), "data");
+}
