@@ -37,17 +37,32 @@
 //! # }
 //! ```
 //!
+//! # The rule
+//!
+//! Adding the layer never changes what the app answers, and never makes the app do more work,
+//! except to replace a `200` (or the `206` of a range request) by the `304` or `412` RFC 9110
+//! requires, and to add validators. The inner service is asked what the client asked: HEAD
+//! stays HEAD, `Range` and `If-Range` go through, the app's headers and non-2xx answers come
+//! out as they went in, and a body is never held while its next frame is not ready. This holds
+//! in both placements (`Router::layer` and around the router), and `tests/never_changes.rs`
+//! checks it against the same app without the layer. The exceptions are the ones the RFC
+//! makes: a modification date later than now is sent as now (§8.8.2.1), one at the epoch (the
+//! Nix store's) is no validator and is left out, a strong tag from inside on a re-encoded body
+//! is weakened, and a source's validators are the ones sent.
+//!
 //! # What it does
 //!
 //! For a GET (or HEAD) whose response is `200 OK`:
 //!
 //! - If the handler set an `ETag` or `Last-Modified`, those are the validators, used as they
 //!   are. The body is not read.
-//! - Otherwise the layer buffers the body, up to [`ConditionalLayer::buffer_limit`], hashes it
-//!   and sets a strong `ETag` (weak with [`ConditionalLayer::weak_tags`]). The tag depends on
-//!   the bytes alone, not on how they were chunked, which process computed it, or when, so
-//!   replicas behind a shared cache agree. The default hash is collision-resistant
-//!   ([`TagHash`]). The chunks are then sent as they came, not copied.
+//! - Otherwise the layer reads the body while its frames are ready, up to
+//!   [`ConditionalLayer::buffer_limit`], hashes it and sets a strong `ETag` (weak with
+//!   [`ConditionalLayer::weak_tags`]). The tag depends on the bytes alone, not on how they were
+//!   chunked, which process computed it, or when, so replicas behind a shared cache agree. The
+//!   default hash is collision-resistant ([`TagHash`]). The chunks are then sent as they came,
+//!   not copied. A body that has to wait for its next frame (a live stream) is sent on at
+//!   once, untagged, unless [`ConditionalLayer::wait_for_body`] says to wait.
 //! - Then the request's preconditions are evaluated by [`evaluate`]. A false `If-None-Match` or
 //!   `If-Modified-Since` becomes a `304 Not Modified` without a body that keeps every header
 //!   but the content ones (`Content-Type`, `Content-Length`, `Content-Encoding`,
@@ -81,30 +96,41 @@
 //! With [`ConditionalLayer::validator_source`] the layer asks a [`ValidatorSource`] for the
 //! current validators first, answers 304 and 412 without calling the inner service, protects
 //! writes from lost updates, honours `If-Range`, and tells the handler what it checked
-//! ([`PreconditionCheck`]) for a compare-and-swap. See the [`source`] module.
+//! ([`PreconditionCheck`]) for a compare-and-swap. See the [`source`] module, and mind
+//! authentication: a source answers before the handler, so before any check the handler
+//! makes ([`source`] shows the two safe arrangements).
 //!
 //! Handlers that know a cheap validator themselves use [`Preconditions`] (an axum extractor with
 //! the `axum` feature) and return [`not_modified`] / [`precondition_failed`] early.
 //!
-//! # If-Range
+//! # Range and If-Range
 //!
-//! A GET with `Range` and `If-Range` gets the range only if `If-Range` names the current
-//! representation (strong tag, or exact date): otherwise the whole representation, never a part
-//! of a version the client does not have. Without a source the layer asks the inner service for
-//! the whole representation and cuts the range out itself ([`if_range_allows_range`]).
+//! The layer serves no ranges itself; the inner service does, as without the layer. A range
+//! request is judged before its range (§13.2.2): a `206` whose validators the client's
+//! `If-None-Match` or `If-Modified-Since` says it has becomes a `304`. For `If-Range` (which
+//! tower-http's `ServeDir` ignores) the layer checks the `206` against it
+//! ([`if_range_allows_range`]: a strong tag, or the exact date); when the range is of another
+//! version, the layer drops it and asks the inner service again without `Range`, which a GET
+//! allows, so a resumed download is never stitched from two versions and costs no more than
+//! the range or the whole new file. With a validator source, `If-Range` is judged before the
+//! handler. Asking again needs an empty request body: the request body type must be
+//! `Default`, as axum's, tonic's and http-body-util's are (box hyper's `Incoming` first).
 //!
 //! # HEAD
 //!
-//! A HEAD response must carry the tag GET would get, never a tag of its own empty body, and axum
-//! empties HEAD bodies before a layer around the whole router sees them. So by default the layer
-//! forwards a HEAD as a GET, computes the tag from GET's body and drops the body, keeping
-//! `Content-Length` ([`ConditionalLayer::head_as_get`]).
+//! A HEAD goes to the inner service as a HEAD, so HEAD routes run and HEAD-only routes exist.
+//! A HEAD response must carry the tag GET would get, or none (RFC 9110 §9.3.2): never the tag
+//! of its own empty body. Where the layer sees GET's body in a HEAD response (inside axum's
+//! router, which runs the GET handler for HEAD and empties the body outside the layer), it
+//! tags it as GET's; elsewhere HEAD carries the handler's or the source's validators, or none.
 //!
 //! # Placement
 //!
 //! `Router::layer(ConditionalLayer::new())` applies it to each route;
 //! `ServiceBuilder::new().layer(ConditionalLayer::new()).service(app)` around the whole app;
-//! both behave the same. It also wraps a bare hyper service through
+//! both give the app's answers, with one difference in what is added: around the router, a
+//! HEAD response has no GET body left to hash, so it gets no generated tag. It also wraps a
+//! bare hyper service through
 //! `hyper_util::service::TowerToHyperService`, as it is a plain [`tower::Layer`].
 //!
 //! The tag describes the bytes that are sent, so the layer goes outside layers that change the
@@ -130,16 +156,18 @@
 //!   after the handler; writes are judged before it, with a [`ValidatorSource`], or not at all.
 //! - **Tags taken from the request** (salvo): tags come from the response bytes, the handler,
 //!   or the source, never from request headers.
-//! - **Tags of empty HEAD bodies** (Spring, and axum empties HEAD bodies before an outer
-//!   layer): HEAD is forwarded as GET.
+//! - **Tags of empty HEAD bodies** (Spring): an empty HEAD body is never hashed.
 //! - **Range stitched from two versions** (`ServeDir` ignores `If-Range`): see above.
+//! - **A full read for a range**: the range goes to the inner service; a stale one is asked
+//!   again without `Range`.
 //! - **One strong tag for gzip and identity bytes** (`CompressionLayer` in front): place the
 //!   layer outside compression; strong tags from inside on encoded responses are weakened
 //!   ([`ConditionalLayer::weaken_encoded_tags`]).
 //! - **304s that lose headers or keep the wrong ones**: `Set-Cookie`, `Cache-Control`,
 //!   `Vary`, `ETag` stay; `Content-Encoding`, `Content-Length`, `Transfer-Encoding` go.
-//! - **Buffered event streams** (Rack): `text/event-stream` and gRPC are never buffered, and no
-//!   body is held beyond [`ConditionalLayer::buffer_limit`].
+//! - **Buffered event streams** (Rack): `text/event-stream` and gRPC are never buffered, no
+//!   body is held while its next frame is not ready, and none beyond
+//!   [`ConditionalLayer::buffer_limit`].
 //! - **`If-Modified-Since` judged beside `If-None-Match`**, weak and strong comparison mixed
 //!   up, `*` and lists mishandled: [`evaluate`] follows RFC 9110 §13.2.2 and is table-tested.
 //! - **Tags that differ between replicas** (mtime- or inode-based): generated tags depend on
