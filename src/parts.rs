@@ -1,25 +1,5 @@
 //! axum `IntoResponseParts` for [`EntityTag`] and [`Validators`] (feature `axum`), so a handler
 //! returns its validators beside its body: `(validators, body)`.
-//!
-//! The layer then uses them as the response's own (no buffering, no hashing) and answers
-//! `If-None-Match` / `If-Modified-Since` with a 304 from them.
-//!
-//! ```
-//! use std::time::{Duration, UNIX_EPOCH};
-//! use axum::{Router, routing::get};
-//! use tower_conditional::{ConditionalLayer, EntityTag, Validators};
-//!
-//! async fn item() -> (Validators, &'static str) {
-//!     let validators = Validators::new()
-//!         .with_etag(EntityTag::strong("v42").unwrap())
-//!         .with_last_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
-//!     (validators, "item 42, version 42")
-//! }
-//!
-//! let app: Router = Router::new()
-//!     .route("/items/42", get(item))
-//!     .layer(ConditionalLayer::new());
-//! ```
 
 use std::convert::Infallible;
 use std::time::SystemTime;
@@ -70,6 +50,27 @@ impl IntoResponseParts for EntityTag {
 /// let before_1970 = Validators::new().with_last_modified(UNIX_EPOCH - Duration::from_secs(1));
 /// let response = (before_1970, "body").into_response();
 /// assert!(!response.headers().contains_key("last-modified"));
+/// ```
+///
+/// Behind [`ConditionalLayer`](crate::ConditionalLayer) they are the response's own
+/// validators: the layer does not buffer or hash the body, and answers `If-None-Match` /
+/// `If-Modified-Since` with a 304 from them.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use axum::{Router, routing::get};
+/// use tower_conditional::{ConditionalLayer, EntityTag, Validators};
+///
+/// async fn item() -> (Validators, &'static str) {
+///     let validators = Validators::new()
+///         .with_etag(EntityTag::strong("v42").unwrap())
+///         .with_last_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+///     (validators, "item 42, version 42")
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/items/42", get(item))
+///     .layer(ConditionalLayer::new());
 /// ```
 impl IntoResponseParts for Validators {
     type Error = Infallible;

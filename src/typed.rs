@@ -6,35 +6,6 @@
 //! `headers` keeps its own entity-tag type private (hyperium/headers#49), so tags cross over
 //! through their field value: [`headers::Header::encode`] and [`headers::Header::decode`] of
 //! one `HeaderValue`, which shares the bytes (no string formatting or parsing round trip).
-//!
-//! # How typed preconditions compose with [`evaluate`]
-//!
-//! [`evaluate`] reads the request's fields from a [`HeaderMap`]; typed values get there with
-//! [`headers::HeaderMapExt::typed_insert`], which is what [`TypedPreconditions::to_headers`]
-//! and [`TypedPreconditions::evaluate`] do:
-//!
-//! ```
-//! use headers::{ETag, HeaderMapExt, IfNoneMatch};
-//! use http::{HeaderMap, Method};
-//! use tower_conditional::{EntityTag, Outcome, Validators, evaluate};
-//!
-//! let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
-//! let client_has: ETag = "\"v2\"".parse().unwrap();
-//!
-//! let mut request = HeaderMap::new();
-//! request.typed_insert(IfNoneMatch::from(client_has));
-//! assert_eq!(evaluate(&Method::GET, &request, Some(&current)), Outcome::NotModified);
-//! ```
-//!
-//! When the request's own [`HeaderMap`] is at hand, give it to [`evaluate`] (or to
-//! [`Preconditions`](crate::Preconditions)) directly instead of decoding typed headers from it
-//! first: decoding drops a malformed field, and a malformed `If-Match` must fail (412, RFC 9110
-//! §13.1.1) where an absent one lets the request proceed.
-//!
-//! With axum, axum-extra's `TypedHeader` extracts these types (`Option<TypedHeader<IfNoneMatch>>`
-//! and so on, which axum-extra 0.10 rejects with 400 when the field is malformed) and
-//! `TypedHeader(etag)` sets them on a response; the [`Preconditions`](crate::Preconditions)
-//! extractor (feature `axum`) reads all four fields at once without that detour.
 
 use std::time::SystemTime;
 
@@ -235,6 +206,36 @@ impl Validators {
 /// };
 /// assert_eq!(write.evaluate(&Method::PUT, Some(&current)), Outcome::PreconditionFailed);
 /// ```
+///
+/// # How typed headers compose with [`evaluate`]
+///
+/// [`evaluate`] reads the request's fields from a [`HeaderMap`]; typed values get there with
+/// [`headers::HeaderMapExt::typed_insert`], which is what [`TypedPreconditions::to_headers`]
+/// and [`TypedPreconditions::evaluate`] do:
+///
+/// ```
+/// use headers::{ETag, HeaderMapExt, IfNoneMatch};
+/// use http::{HeaderMap, Method};
+/// use tower_conditional::{EntityTag, Outcome, Validators, evaluate};
+///
+/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+/// let client_has: ETag = "\"v2\"".parse().unwrap();
+///
+/// let mut request = HeaderMap::new();
+/// request.typed_insert(IfNoneMatch::from(client_has));
+/// assert_eq!(evaluate(&Method::GET, &request, Some(&current)), Outcome::NotModified);
+/// ```
+///
+/// When the request's own [`HeaderMap`] is at hand, give it to [`evaluate`] (or to
+/// [`Preconditions`](crate::Preconditions)) directly instead of decoding typed headers from it
+/// first: decoding drops a malformed field, and a malformed `If-Match` must fail (412, RFC 9110
+/// §13.1.1) where an absent one lets the request proceed.
+///
+/// With axum, axum-extra's `TypedHeader` extracts these types in a handler
+/// (`Option<TypedHeader<IfMatch>>` and so on: make sure the version you use rejects a malformed
+/// field rather than reading it as absent) and `TypedHeader(etag)` sets one on a response. The
+/// [`Preconditions`](crate::Preconditions) extractor (feature `axum`) reads all four raw fields
+/// at once without that detour, and `(validators, body)` sets `ETag` and `Last-Modified`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypedPreconditions {
     /// `If-Match` (RFC 9110 §13.1.1).
