@@ -6,8 +6,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::HeaderValue;
-
 /// 10000-01-01T00:00:00Z in seconds since 1970: the first instant an HTTP-date cannot express
 /// (`date1 = day SP month SP year`, `year = 4DIGIT`, RFC 9110 §5.6.7).
 const YEAR_10000: u64 = 253_402_300_800;
@@ -28,12 +26,16 @@ pub(crate) fn last_modified_to_send(modified: SystemTime, now: SystemTime) -> Op
 
 /// [`last_modified_to_send`] formatted as an IMF-fixdate, the form a sender must generate
 /// (RFC 9110 §5.6.7).
-pub(crate) fn last_modified_value(modified: SystemTime, now: SystemTime) -> Option<HeaderValue> {
+#[cfg(feature = "axum")]
+pub(crate) fn last_modified_value(
+    modified: SystemTime,
+    now: SystemTime,
+) -> Option<http::HeaderValue> {
     let sent = last_modified_to_send(modified, now)?;
-    HeaderValue::from_str(&httpdate::fmt_http_date(sent)).ok()
+    http::HeaderValue::from_str(&httpdate::fmt_http_date(sent)).ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "axum"))]
 mod tests {
     use super::*;
     use std::time::Duration;
