@@ -5,7 +5,8 @@
 //!
 //! `headers` keeps its own entity-tag type private (hyperium/headers#49), so tags cross over
 //! through their field value: [`headers::Header::encode`] and [`headers::Header::decode`] of
-//! one `HeaderValue`, which shares the bytes (no string formatting or parsing round trip).
+//! one `HeaderValue`, which shares the bytes: no string is formatted, the receiving side only
+//! checks the bytes once.
 
 use std::time::SystemTime;
 
@@ -20,8 +21,8 @@ use crate::{EntityTag, InvalidEntityTag, Outcome, Validators, evaluate};
 
 /// `headers::ETag` of a tag.
 ///
-/// Never fails: both crates accept exactly RFC 9110's `entity-tag` here (§8.8.3), and an
-/// [`EntityTag`] always holds one. The `Result` is there because `headers::ETag` has no
+/// Never fails: `headers` accepts every RFC 9110 `entity-tag` (§8.8.3), and an [`EntityTag`]
+/// always holds one. The `Result` is there because `headers::ETag` has no
 /// infallible constructor to build it with, and this crate does not panic.
 ///
 /// ```
