@@ -34,6 +34,7 @@ fn hashing(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("tag-default", size), &body, |b, body| {
             b.iter(|| TagHash::CollisionResistant.entity_tag(&[black_box(body)], false))
         });
+        #[cfg(feature = "fast-hash")]
         group.bench_with_input(BenchmarkId::new("tag-fast", size), &body, |b, body| {
             b.iter(|| TagHash::Fast.entity_tag(&[black_box(body)], false))
         });
@@ -52,6 +53,7 @@ fn hashing(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("blake3", size), &body, |b, body| {
             b.iter(|| blake3::hash(black_box(body)))
         });
+        #[cfg(feature = "fast-hash")]
         group.bench_with_input(BenchmarkId::new("xxh3-128", size), &body, |b, body| {
             b.iter(|| xxhash_rust::xxh3::xxh3_128(black_box(body)))
         });

@@ -28,7 +28,7 @@ use crate::ConditionalLayer;
 ///
 /// // A configured layer:
 /// let service = ServiceBuilder::new()
-///     .conditional_with(ConditionalLayer::new().hash(TagHash::Fast))
+///     .conditional_with(ConditionalLayer::new().hash(TagHash::CollisionResistant).weak_tags(true))
 ///     .service(router);
 /// # let _ = service;
 /// # }

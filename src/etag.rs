@@ -48,7 +48,7 @@ pub struct InvalidEntityTag {
 }
 
 impl InvalidEntityTag {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { _private: () }
     }
 }

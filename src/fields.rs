@@ -46,9 +46,14 @@ const LAST_HTTP_DATE: u64 = 253_402_300_799;
 /// (RFC 9110 §8.8.2.1). A time that is no validator ([`validator_seconds`]: before 1970, which
 /// `httpdate` would panic on, or at the epoch) gives `None`: the field is left out.
 pub(crate) fn http_date(time: SystemTime, now: SystemTime) -> Option<HeaderValue> {
+    HeaderValue::from_str(&httpdate::fmt_http_date(date_to_send(time, now)?)).ok()
+}
+
+/// The modification date [`http_date`] writes for `time`, in whole seconds, or `None` when
+/// the field is left out.
+pub(crate) fn date_to_send(time: SystemTime, now: SystemTime) -> Option<SystemTime> {
     let seconds = validator_seconds(time.min(now))?.min(LAST_HTTP_DATE);
-    let time = UNIX_EPOCH + Duration::from_secs(seconds);
-    HeaderValue::from_str(&httpdate::fmt_http_date(time)).ok()
+    Some(UNIX_EPOCH + Duration::from_secs(seconds))
 }
 
 /// The whole seconds since the epoch of a date that can be a validator: HTTP dates have

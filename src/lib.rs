@@ -146,6 +146,17 @@
 //! gRPC calls (POSTs of `application/grpc`) pass through untouched, trailers included, so one
 //! stack can serve REST routes and gRPC services side by side.
 //!
+//! # Cargo features
+//!
+//! - `fast-hash` (default): `TagHash::Fast` (XXH3-128, through `xxhash-rust`).
+//! - `axum`: [`Preconditions`] as an axum extractor, and `IntoResponseParts` for
+//!   [`EntityTag`] (sets `ETag`) and [`Validators`] (sets `ETag` and `Last-Modified`), so a
+//!   handler returns `(validators, body)`.
+//! - `headers`: conversions between [`EntityTag`] / [`Validators`] and the `headers` crate's
+//!   `ETag` / `LastModified`, and `TypedPreconditions` to [`evaluate`] typed `IfMatch`,
+//!   `IfNoneMatch`, `IfModifiedSince` and `IfUnmodifiedSince` values.
+//! - `tracing`: a `tracing` event for every decision the layer makes.
+//!
 //! # Pitfalls it avoids
 //!
 //! Each is a bug seen in another implementation, and each has a test here.
@@ -174,6 +185,8 @@
 //!   the bytes alone, so replicas behind a shared cache agree.
 
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs` (Cargo.toml) on nightly, which marks feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -196,6 +209,8 @@ mod future;
 mod handler;
 mod hash;
 mod layer;
+#[cfg(feature = "axum")]
+mod parts;
 mod plan;
 mod precondition;
 mod range;
@@ -203,6 +218,8 @@ mod request;
 mod response;
 mod service;
 pub mod source;
+#[cfg(feature = "headers")]
+mod typed;
 
 pub use body::ConditionalBody;
 pub use builder::ServiceBuilderExt;
@@ -218,6 +235,9 @@ pub use service::Conditional;
 pub use source::{
     BoxError, Current, PreconditionCheck, Representation, SourceFuture, ValidatorSource,
 };
+#[cfg(feature = "headers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "headers")))]
+pub use typed::TypedPreconditions;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -139,9 +139,15 @@ fn field_meaning(lines: &[Line]) -> Field {
 /// A date field counts only as a single valid HTTP-date (§13.1.3, §13.1.4).
 fn date_meaning(lines: &[DateValue]) -> Option<u64> {
     match lines {
-        [DateValue::Valid { secs, .. }] => Some(*secs),
+        [DateValue::Valid { secs, .. }] => validator(*secs),
         _ => None,
     }
+}
+
+/// A date at or before 1 s after the epoch (what the Nix store gives every file) names no
+/// version: it is no validator, in a request or a response.
+fn validator(secs: u64) -> Option<u64> {
+    (secs > 1).then_some(secs)
 }
 
 fn model(case: &Case) -> Outcome {
@@ -156,7 +162,7 @@ fn model(case: &Case) -> Outcome {
     let modified = case
         .current
         .as_ref()
-        .and_then(|c| c.last_modified.map(|(secs, _)| secs));
+        .and_then(|c| c.last_modified.and_then(|(secs, _)| validator(secs)));
     let strong_match = |(weak, opaque): &(bool, Vec<u8>)| {
         etag.is_some_and(|(cw, co)| !weak && !cw && opaque == co)
     };

@@ -104,11 +104,14 @@ pub fn date_field(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
         return None;
     }
     let time = httpdate::parse_http_date(line.to_str().ok()?).ok()?;
-    Some(seconds(time))
+    seconds(time)
 }
 
-pub fn seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+/// A date as a validator: whole seconds, and none at or before 1 s after the epoch (what the
+/// Nix store gives every file: it names no version).
+pub fn seconds(time: SystemTime) -> Option<u64> {
+    let secs = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    (secs > 1).then_some(secs)
 }
 
 /// RFC 9110 §13.2.2, step by step.
@@ -118,7 +121,7 @@ pub fn evaluate(method: &Method, headers: &HeaderMap, current: Option<&Validator
         return Outcome::Proceed;
     }
     let etag = current.and_then(|c| c.etag.as_ref());
-    let modified = current.and_then(|c| c.last_modified).map(seconds);
+    let modified = current.and_then(|c| c.last_modified).and_then(seconds);
     let if_match = tag_field(headers, &IF_MATCH);
     let passes = match &if_match {
         Field::Absent => true,
