@@ -10,8 +10,10 @@
 //! agree on every tag, and a file changed to bytes of the same size under the same modification
 //! time (the Nix store's) gets a new one. The identity bytes carry the strong content tag; a
 //! gzip copy the compression layer made carries it weakened, `W/"…"` (one strong tag never
-//! names two byte sequences), and revalidates to a 304 with that weak tag. Without the feature
-//! `ServeDir`'s own validators are used.
+//! names two byte sequences), and revalidates to a 304 with that weak tag. Nothing else sits
+//! between the layer and `ServeDir`: the layer judges the preconditions against the content tags
+//! and does not hand them on for `ServeDir` to judge again against its metadata tag. Without
+//! the feature `ServeDir`'s own validators are used.
 //!
 //! Serves DIR (or `$ROOT`; default: this crate's folder) on `$ADDR` (default 127.0.0.1:3003;
 //! port 0 takes a free one, printed on the first line). `MAX_AGE=N` adds
@@ -56,7 +58,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .layer(conditional_layer(&dir)) // outside: the tags of the bytes that are sent
         .layer(CompressionLayer::new()) // inside
-        .option_layer(ignore_preconditions())
         .service(ServeDir::new(&dir));
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -81,15 +82,4 @@ fn conditional_layer(dir: &str) -> ConditionalLayer {
 #[cfg(not(feature = "fs"))]
 fn conditional_layer(_dir: &str) -> ConditionalLayer {
     ConditionalLayer::new()
-}
-
-/// With `fs`: `ServeDir` does not judge the preconditions again against its own metadata tag.
-#[cfg(feature = "fs")]
-fn ignore_preconditions() -> Option<tower_conditional::files::IgnorePreconditionsLayer> {
-    Some(tower_conditional::files::IgnorePreconditionsLayer::new())
-}
-
-#[cfg(not(feature = "fs"))]
-fn ignore_preconditions() -> Option<tower::layer::util::Identity> {
-    None
 }

@@ -9,18 +9,19 @@
 //! content, the tag the layer would generate for the same body, identical on every machine
 //! whatever the file's modification time, inode or copy time.
 //!
+//! Put the layer with the source in front of `ServeDir`, nothing between them:
+//!
 //! ```
-//! use tower::ServiceBuilder;
+//! use axum::Router;
 //! use tower_conditional::ConditionalLayer;
-//! use tower_conditional::files::{FileTags, IgnorePreconditionsLayer};
+//! use tower_conditional::files::FileTags;
 //! use tower_http::services::ServeDir;
 //!
 //! let root = std::env::temp_dir();
-//! let service = ServiceBuilder::new()
-//!     .layer(ConditionalLayer::new().validator_source(FileTags::new(&root)))
-//!     .layer(IgnorePreconditionsLayer::new())
-//!     .service(ServeDir::new(&root));
-//! # let _ = service;
+//! let app: Router = Router::new()
+//!     .fallback_service(ServeDir::new(&root))
+//!     .layer(ConditionalLayer::new().validator_source(FileTags::new(&root)));
+//! # let _ = app;
 //! ```
 //!
 //! # What it costs
@@ -56,22 +57,26 @@
 //!
 //! The source sees the URI the layer sees. Inside `Router::nest_service("/static", …)`, a
 //! layer wrapped around `ServeDir` sees the nested path (`/app.js`), as `ServeDir` does; a layer
-//! around the whole router sees the full path (`/static/app.js`): set
-//! [`FileTags::strip_prefix`] there. Under `Router::fallback_service` both see the full path.
+//! added with `Router::layer`, or around the whole router, sees the full path
+//! (`/static/app.js`): set [`FileTags::strip_prefix`] there. Under `Router::fallback_service`
+//! every placement sees the full path, as `ServeDir` does.
 //!
 //! # Which validators clients see
 //!
 //! The layer puts the source's `ETag` (and `Last-Modified`) on the 200 and 206 in place of
 //! `ServeDir`'s, answers revalidations with a 304 before `ServeDir` runs, and judges `If-Range`
-//! against the source's tag. `ServeDir` still evaluates the preconditions it is sent against
-//! its own metadata tag, which is what this module avoids (a `GET` with `If-Match` naming the
-//! content tag would get `ServeDir`'s 412; an old `If-None-Match` naming the metadata tag would
-//! get its 304): put [`IgnorePreconditionsLayer`] between the layer and `ServeDir`. The layer,
-//! outside, has judged the preconditions already.
+//! against the source's tag. Once it has judged a GET's or HEAD's preconditions against the
+//! source's validators, it removes them from the request it hands `ServeDir`, so `ServeDir`
+//! never judges them again against its metadata tag: a `GET` whose `If-Match` names the content
+//! tag gets the file, and an old `If-None-Match` naming the metadata tag gets the current bytes,
+//! not a 304. For a file the source does not know ([`Current::Unknown`]) `ServeDir` judges them
+//! itself, and the layer judges its answer, as without a source.
 //!
-//! A modification time at or before 1 s after the epoch (the Nix store's) is no validator: the
-//! source reports no `Last-Modified` for it, and [`IgnorePreconditionsLayer`] removes
-//! `ServeDir`'s. Otherwise `Last-Modified` is the modification time, truncated to seconds.
+//! `Last-Modified` is the file's modification time, truncated to seconds. One at or before 1 s
+//! after the epoch (the Nix store's, for every file) is no validator to the layer: it sends no
+//! `Last-Modified` for it (neither the source's nor `ServeDir`'s, on 200 and 304 alike), and
+//! ignores an `If-Modified-Since` or `If-Unmodified-Since` of that date where it judges the
+//! preconditions against the source's validators.
 //!
 //! # Precompressed files
 //!
@@ -79,30 +84,23 @@
 //! source negotiates `Accept-Encoding` as `ServeDir` does and gives a variant the weak tag of
 //! its own bytes, `W/"…"`, and every answer `Vary: accept-encoding`. Without them the layer
 //! still never puts the identity bytes' strong tag on gzip bytes: it weakens a strong tag on a
-//! content-coded response ([`ConditionalLayer::weaken_encoded_tags`](crate::ConditionalLayer::weaken_encoded_tags)).
+//! content-coded response ([`ConditionalLayer::weaken_encoded_tags`](crate::ConditionalLayer::weaken_encoded_tags)),
+//! as it does for a compression layer between it and `ServeDir`, and answers a revalidation of
+//! the weakened tag with a 304 that carries the weak tag the client holds.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{File, Metadata};
-use std::future::Future;
 use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::header::{
-    ACCEPT_ENCODING, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE,
-    LAST_MODIFIED, VARY,
-};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, request};
-use pin_project_lite::pin_project;
-use tower::{Layer, Service};
+use http::header::{ACCEPT_ENCODING, VARY};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, request};
 
 use crate::EntityTag;
-use crate::etag::{Comparison, TagCondition, TagRef, evaluate_tag_field};
 use crate::hash::IncrementalTag;
 use crate::source::{Current, Representation, SourceFuture, ValidatorSource};
 
@@ -143,18 +141,18 @@ const READ_CHUNK: usize = 64 * 1024;
 ///
 /// ```
 /// use axum::Router;
-/// use tower::ServiceBuilder;
 /// use tower_conditional::ConditionalLayer;
-/// use tower_conditional::files::{FileTags, IgnorePreconditionsLayer};
+/// use tower_conditional::files::FileTags;
 /// use tower_http::services::ServeDir;
 ///
 /// let root = std::env::temp_dir();
-/// let files = ServiceBuilder::new()
-///     .layer(ConditionalLayer::new().validator_source(FileTags::new(&root)))
-///     .layer(IgnorePreconditionsLayer::new())
-///     .service(ServeDir::new(&root));
-/// // Inside the nest the layer sees `/app.js` for `/static/app.js`, as ServeDir does.
-/// let app: Router = Router::new().nest_service("/static", files);
+/// // `Router::layer` wraps the nest's prefix stripping: the layer sees `/static/app.js`.
+/// let app: Router = Router::new()
+///     .nest_service("/static", ServeDir::new(&root))
+///     .layer(
+///         ConditionalLayer::new()
+///             .validator_source(FileTags::new(&root).strip_prefix("/static")),
+///     );
 /// # let _ = app;
 /// ```
 #[derive(Clone, Debug)]
@@ -246,16 +244,11 @@ impl FileTags {
     /// use axum::Router;
     /// use tower::ServiceBuilder;
     /// use tower_conditional::ConditionalLayer;
-    /// use tower_conditional::files::{FileTags, IgnorePreconditionsLayer};
+    /// use tower_conditional::files::FileTags;
     /// use tower_http::services::ServeDir;
     ///
     /// let root = std::env::temp_dir();
-    /// let router: Router = Router::new().nest_service(
-    ///     "/static",
-    ///     ServiceBuilder::new()
-    ///         .layer(IgnorePreconditionsLayer::new())
-    ///         .service(ServeDir::new(&root)),
-    /// );
+    /// let router: Router = Router::new().nest_service("/static", ServeDir::new(&root));
     /// // Around the router the layer sees `/static/app.js`.
     /// let app = ServiceBuilder::new()
     ///     .layer(
@@ -442,7 +435,6 @@ impl ValidatorSource for FileTags {
             cache: Arc::clone(&self.cache),
             target,
             encodings: self.config.negotiate(&request.headers),
-            holds_weak: HoldsWeak::of(&request.headers),
         };
         Box::pin(async move {
             // Metadata, and the file's bytes when it must be hashed, are read with blocking
@@ -625,52 +617,12 @@ fn parse_q(text: &str) -> Option<u16> {
     (q <= 1000).then_some(q)
 }
 
-/// A request's `If-None-Match` members that are weak, kept to tell whether the client holds
-/// the weakened form of the current tag (see [`Lookup::run`]).
-#[derive(Debug)]
-struct HoldsWeak {
-    if_none_match: HeaderMap,
-}
-
-impl HoldsWeak {
-    /// `None` unless the request has `If-None-Match` and no `If-Match`.
-    fn of(headers: &HeaderMap) -> Option<Self> {
-        if headers.contains_key(IF_MATCH) || !headers.contains_key(IF_NONE_MATCH) {
-            return None;
-        }
-        let mut if_none_match = HeaderMap::new();
-        for line in headers.get_all(IF_NONE_MATCH) {
-            if_none_match.append(IF_NONE_MATCH, line.clone());
-        }
-        Some(Self { if_none_match })
-    }
-
-    /// The list names `tag` weakly (`W/"x"` for `"x"`) and not strongly.
-    fn names_only_weakly(&self, tag: &HeaderValue) -> bool {
-        let Some(current) = TagRef::parse(tag) else {
-            return false;
-        };
-        let named = |comparison| {
-            matches!(
-                evaluate_tag_field(
-                    self.if_none_match.get_all(IF_NONE_MATCH),
-                    Some(current),
-                    comparison
-                ),
-                TagCondition::List { matched: true }
-            )
-        };
-        !current.is_weak() && named(Comparison::Weak) && !named(Comparison::Strong)
-    }
-}
-
 /// One request's lookup, run on a blocking thread.
 struct Lookup {
     config: Arc<Config>,
     cache: Arc<Cache>,
     target: Target,
     encodings: Vec<Encoding>,
-    holds_weak: Option<HoldsWeak>,
 }
 
 impl Lookup {
@@ -688,23 +640,15 @@ impl Lookup {
         // A precompressed variant is other bytes than the identity file: it gets its own
         // tag, and a weak one, since the layer weakens strong tags on content-coded responses
         // (RFC 9110 §8.8.1) and its 304s must carry the tag its 200s do.
-        let weak_variant = encoding != Encoding::Identity;
-        let mut tag = tag;
-        if weak_variant
-            || self
-                .holds_weak
-                .as_ref()
-                .is_some_and(|holds| holds.names_only_weakly(&tag.to_header_value()))
-        {
-            // A client revalidating W/"x" got it from a content-coded 200 whose strong tag
-            // "x" the layer weakened (a compression layer inside): its 304 names the tag the
-            // client holds, not the strong one (RFC 9110 §15.4.5: the tag the 200 would carry).
-            tag = weakened(&tag);
-        }
+        let tag = if encoding == Encoding::Identity {
+            tag
+        } else {
+            tag.weaken()
+        };
         let mut representation = Representation::new().etag(tag);
-        // RFC 9110 §8.8.2: a modification time is a validator only if it tells versions
-        // apart; 1 s after the epoch (the Nix store's, for every file) does not.
-        if let Some(modified) = version.modified.and_then(last_modified) {
+        // The layer sends it in whole seconds, and treats one at or before 1 s after the epoch
+        // (the Nix store's, for every file) as no validator.
+        if let Some(modified) = version.modified {
             representation = representation.last_modified(modified);
         }
         for (name, value) in &self.config.headers {
@@ -766,24 +710,6 @@ fn is_missing(error: &std::io::Error) -> bool {
     // 20 is ENOTDIR ("a/b" where "a" is a file), as tower-http checks it.
     matches!(error.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput)
         || error.raw_os_error() == Some(20)
-}
-
-fn weakened(tag: &EntityTag) -> EntityTag {
-    let value = tag.to_header_value();
-    if tag.is_weak() {
-        return tag.clone();
-    }
-    HeaderValue::from_bytes(&[b"W/", value.as_bytes()].concat())
-        .ok()
-        .and_then(|weak| EntityTag::from_header_value(&weak).ok())
-        .unwrap_or_else(|| tag.clone())
-}
-
-/// The modification time as `Last-Modified` (truncated to seconds, as HTTP dates are), or
-/// `None` at or before 1 s after the epoch.
-fn last_modified(modified: SystemTime) -> Option<SystemTime> {
-    let seconds = modified.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    (seconds > 1).then(|| UNIX_EPOCH + Duration::from_secs(seconds))
 }
 
 /// What tells one version of a file from another without reading it.
@@ -974,158 +900,6 @@ fn hash_file(path: &Path, version: Version) -> Option<EntityTag> {
         .then(|| tag.finish(false))
 }
 
-/// A [`Layer`] for the file service behind a [`FileTags`] source: removes the request's
-/// precondition fields (`If-Match`, `If-None-Match`, `If-Modified-Since`,
-/// `If-Unmodified-Since`) and a response `Last-Modified` at or before 1 s after the epoch.
-///
-/// Put it between the [`ConditionalLayer`](crate::ConditionalLayer) and `ServeDir`. The layer
-/// has judged the preconditions against the files' content tags before `ServeDir` runs (and,
-/// for a file the source does not know, judges them after it against `ServeDir`'s validators,
-/// exactly as `ServeDir` would): left in, `ServeDir` would judge them again against its
-/// metadata tag, and answer a `GET` whose `If-Match` names the content tag with 412, or a
-/// revalidation of an old metadata tag with 304, which in the Nix store is the stale copy
-/// forever (RFC 9110 §13.2.2 evaluates each precondition once, against the current
-/// validators).
-///
-/// ```
-/// use tower::ServiceBuilder;
-/// use tower_conditional::ConditionalLayer;
-/// use tower_conditional::files::{FileTags, IgnorePreconditionsLayer};
-/// use tower_http::services::ServeDir;
-///
-/// let service = ServiceBuilder::new()
-///     .layer(ConditionalLayer::new().validator_source(FileTags::new("assets")))
-///     .layer(IgnorePreconditionsLayer::new())
-///     .service(ServeDir::new("assets"));
-/// # let _ = service;
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct IgnorePreconditionsLayer {
-    _private: (),
-}
-
-impl IgnorePreconditionsLayer {
-    /// The layer.
-    ///
-    /// ```
-    /// use tower::Layer;
-    /// use tower_conditional::files::IgnorePreconditionsLayer;
-    /// use tower_http::services::ServeDir;
-    ///
-    /// let service = IgnorePreconditionsLayer::new().layer(ServeDir::new("assets"));
-    /// # let _ = service;
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl<S> Layer<S> for IgnorePreconditionsLayer {
-    type Service = IgnorePreconditions<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        IgnorePreconditions { inner }
-    }
-}
-
-/// The service [`IgnorePreconditionsLayer`] makes.
-///
-/// ```
-/// use tower_conditional::files::IgnorePreconditions;
-/// use tower_http::services::ServeDir;
-///
-/// let service = IgnorePreconditions::new(ServeDir::new("assets"));
-/// # let _ = service;
-/// ```
-#[derive(Clone, Debug)]
-pub struct IgnorePreconditions<S> {
-    inner: S,
-}
-
-impl<S> IgnorePreconditions<S> {
-    /// Wraps `inner`.
-    ///
-    /// ```
-    /// use tower_conditional::files::IgnorePreconditions;
-    /// use tower_http::services::ServeDir;
-    ///
-    /// let service = IgnorePreconditions::new(ServeDir::new("assets"));
-    /// # let _ = service;
-    /// ```
-    pub fn new(inner: S) -> Self {
-        Self { inner }
-    }
-}
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for IgnorePreconditions<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = IgnorePreconditionsFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let headers = request.headers_mut();
-        for name in [
-            IF_MATCH,
-            IF_NONE_MATCH,
-            IF_MODIFIED_SINCE,
-            IF_UNMODIFIED_SINCE,
-        ] {
-            headers.remove(name);
-        }
-        IgnorePreconditionsFuture {
-            inner: self.inner.call(request),
-        }
-    }
-}
-
-pin_project! {
-    /// The response future of [`IgnorePreconditions`].
-    ///
-    /// ```
-    /// use tower_conditional::files::{IgnorePreconditions, IgnorePreconditionsFuture};
-    ///
-    /// fn future_type<S: tower::Service<http::Request<()>>>(
-    ///     _: &IgnorePreconditions<S>,
-    /// ) -> Option<IgnorePreconditionsFuture<S::Future>> {
-    ///     None
-    /// }
-    /// # let _ = future_type::<tower_http::services::ServeDir>;
-    /// ```
-    pub struct IgnorePreconditionsFuture<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F, B, E> Future for IgnorePreconditionsFuture<F>
-where
-    F: Future<Output = Result<Response<B>, E>>,
-{
-    type Output = Result<Response<B>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut response = ready!(self.project().inner.poll(cx))?;
-        let headers = response.headers_mut();
-        let no_validator = headers
-            .get(LAST_MODIFIED)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| httpdate::parse_http_date(value).ok())
-            .is_some_and(|modified| last_modified(modified).is_none());
-        if no_validator {
-            // RFC 9110 §8.8.2.1: a date every file shares tells no versions apart.
-            headers.remove(LAST_MODIFIED);
-        }
-        Poll::Ready(Ok(response))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1227,18 +1001,5 @@ mod tests {
         let other = Version { len: 3, ..version };
         assert_eq!(cache.tag(&path, other), None);
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn epoch_dates_are_no_validators() {
-        assert_eq!(last_modified(UNIX_EPOCH), None);
-        assert_eq!(
-            last_modified(UNIX_EPOCH + Duration::from_millis(1999)),
-            None
-        );
-        assert_eq!(
-            last_modified(UNIX_EPOCH + Duration::from_millis(2500)),
-            Some(UNIX_EPOCH + Duration::from_secs(2))
-        );
     }
 }

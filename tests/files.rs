@@ -17,9 +17,7 @@ use axum::routing;
 use common::{RawConnection, RawResponse, serve_service};
 use tokio::sync::RwLock;
 use tower::ServiceBuilder;
-use tower_conditional::files::{
-    FileTags, IgnorePreconditions, IgnorePreconditionsLayer, SETTLE_TIME,
-};
+use tower_conditional::files::{FileTags, SETTLE_TIME};
 use tower_conditional::{Conditional, ConditionalLayer, TagHash};
 use tower_http::services::ServeDir;
 
@@ -94,13 +92,10 @@ async fn serve_files(root: &Path, tags: FileTags) -> std::net::SocketAddr {
     serve_service(files_service(ServeDir::new(root), tags)).await
 }
 
-fn files_service(
-    serve_dir: ServeDir,
-    tags: FileTags,
-) -> Conditional<IgnorePreconditions<ServeDir>> {
+/// The layer with the source straight in front of `ServeDir`, nothing between them.
+fn files_service(serve_dir: ServeDir, tags: FileTags) -> Conditional<ServeDir> {
     ServiceBuilder::new()
         .layer(ConditionalLayer::new().validator_source(tags))
-        .layer(IgnorePreconditionsLayer::new())
         .service(serve_dir)
 }
 
@@ -225,15 +220,26 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
         nix_time()
     );
 
-    // ServeDir alone still calls it the same version: the bug this source fixes.
-    let plain_again = get(plain, "/app.js", &[("if-none-match", &serve_dir_tag)]).await;
-    assert_eq!(plain_again.status(), 304);
+    // ServeDir alone still calls it the same version: the bug this source fixes. Were the
+    // layer to hand these preconditions on, ServeDir would answer the same 304 behind it.
+    for condition in [
+        ("if-none-match", serve_dir_tag.as_str()),
+        ("if-modified-since", serve_dir_date.as_str()),
+    ] {
+        let plain_again = get(plain, "/app.js", &[condition]).await;
+        assert_eq!(plain_again.status(), 304, "{condition:?}");
+        assert_eq!(
+            plain_again.header("last-modified"),
+            Some("Thu, 01 Jan 1970 00:00:01 GMT")
+        );
+    }
 
     for condition in [
         ("if-none-match", old_tag.as_str()),
         // What caches hold from before the source was deployed.
         ("if-none-match", serve_dir_tag.as_str()),
         ("if-modified-since", serve_dir_date.as_str()),
+        ("if-modified-since", "Thu, 01 Jan 1970 00:00:01 GMT"),
     ] {
         let response = get(layered, "/app.js", &[condition]).await;
         assert_eq!(response.status(), 200, "{condition:?}");
@@ -244,9 +250,60 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
     assert_ne!(content_tag(new), old_tag);
     // The change time told the versions apart.
     assert!(tags.files_hashed() >= 2);
-    // And the new tag revalidates.
-    let revalidated = get(layered, "/app.js", &[("if-none-match", &content_tag(new))]).await;
-    assert_eq!(revalidated.status(), 304);
+    // And the new tag revalidates, with a 304 that has no Last-Modified either (HEAD too).
+    for method in ["GET", "HEAD"] {
+        let revalidated = RawConnection::open(layered)
+            .await
+            .send(method, "/app.js", &[("if-none-match", &content_tag(new))])
+            .await;
+        assert_eq!(revalidated.status(), 304, "{method}");
+        assert_eq!(etag(&revalidated), content_tag(new), "{method}");
+        assert_eq!(revalidated.header("last-modified"), None, "{method}");
+    }
+
+    // A file over the size limit is not hashed: ServeDir judges the preconditions against its
+    // own validators and answers the 304 itself, and the layer removes its epoch date from
+    // that 304 as from the 200.
+    let unhashed = serve_files(dir.path(), FileTags::new(dir.path()).max_file_size(4)).await;
+    let own = get(unhashed, "/app.js", &[]).await;
+    assert_eq!(own.status(), 200);
+    let own_tag = etag(&own);
+    assert_ne!(own_tag, content_tag(new));
+    assert_eq!(own.header("last-modified"), None);
+    let own_304 = get(unhashed, "/app.js", &[("if-none-match", &own_tag)]).await;
+    assert_eq!(own_304.status(), 304);
+    assert_eq!(etag(&own_304), own_tag);
+    assert_eq!(own_304.header("last-modified"), None);
+}
+
+/// CORE BUG (left for the core's owner, `src/request.rs` / `src/future.rs`; ignored so the
+/// suite stays green; run with `--ignored`): the layer treats a date at or before 1 s after
+/// the epoch as no validator and ignores it in requests it judges itself, but where the
+/// source does not vouch (`Current::Unknown`: here a file over `max_file_size`; likewise any
+/// layer without a source) it hands `If-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT` on to
+/// `ServeDir` untouched, which compares it with the file's epoch modification time and
+/// answers 304 for changed bytes. The layer passes that 304 through (only its date is
+/// removed). Expected: a GET's epoch `If-Modified-Since` (and `If-Unmodified-Since`) is
+/// removed before the inner service runs, so the answer is the 200 with the new bytes.
+#[tokio::test]
+#[ignore = "core bug: an epoch If-Modified-Since reaches ServeDir when the source does not vouch"]
+async fn epoch_if_modified_since_is_ignored_for_files_the_source_does_not_tag() {
+    let _io = IO.read().await;
+    let dir = TempDir::new("nix-unknown");
+    dir.write("app.js", b"console.log('app, version 2');\n", nix_time());
+    let addr = serve_files(dir.path(), FileTags::new(dir.path()).max_file_size(4)).await;
+    let response = get(
+        addr,
+        "/app.js",
+        &[("if-modified-since", "Thu, 01 Jan 1970 00:00:01 GMT")],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "ServeDir's 304 for a date that is no validator"
+    );
+    assert_eq!(response.body, b"console.log('app, version 2');\n");
 }
 
 /// Bytes this process has read (files and sockets alike), from `/proc/self/io`.
@@ -482,10 +539,29 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
     let tag = content_tag(APP);
     let addr = serve_files(dir.path(), FileTags::new(dir.path())).await;
 
+    // ServeDir alone judges If-Match against its metadata tag: 412 for the content tag. The
+    // layer judged it against the source's tag and does not hand it on to be judged again.
+    let plain = serve_service(ServeDir::new(dir.path())).await;
+    assert_eq!(
+        get(plain, "/app.js", &[("if-match", &tag)]).await.status(),
+        412
+    );
+    for method in ["GET", "HEAD"] {
+        for condition in [
+            ("if-match", tag.as_str()),
+            ("if-match", "*"),
+            ("if-unmodified-since", "Tue, 14 Nov 2023 22:13:20 GMT"),
+        ] {
+            let matched = RawConnection::open(addr)
+                .await
+                .send(method, "/app.js", &[condition])
+                .await;
+            assert_eq!(matched.status(), 200, "{method} {condition:?}");
+            assert_eq!(etag(&matched), tag, "{method} {condition:?}");
+        }
+    }
     let matched = get(addr, "/app.js", &[("if-match", &tag)]).await;
-    assert_eq!(matched.status(), 200);
     assert_eq!(matched.body, APP);
-    assert_eq!(etag(&matched), tag);
     assert_eq!(
         get(addr, "/app.js", &[("if-match", "\"other\"")])
             .await
@@ -510,21 +586,19 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
     .await;
     assert_eq!(stale.status(), 200);
     assert_eq!(stale.body, APP);
-
-    // Without IgnorePreconditionsLayer too: the layer judged If-Match against the source's tag
-    // and does not hand it on for ServeDir to judge against its own.
-    let unprotected = serve_service(
-        ServiceBuilder::new()
-            .layer(ConditionalLayer::new().validator_source(FileTags::new(dir.path())))
-            .service(ServeDir::new(dir.path())),
+    // If-Match with a Range: judged once, then the range of the current version.
+    let both = get(
+        addr,
+        "/app.js",
+        &[
+            ("range", "bytes=0-6"),
+            ("if-match", &tag),
+            ("if-range", &tag),
+        ],
     )
     .await;
-    assert_eq!(
-        get(unprotected, "/app.js", &[("if-match", &tag)])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(both.status(), 206);
+    assert_eq!(both.body, &APP[..7]);
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -609,19 +683,72 @@ async fn precompressed_variants_never_carry_the_identity_strong_tag() {
     assert_eq!(etag(&revalidated), tag);
 }
 
-/// The layer around the router and inside it, with `nest_service` and `fallback_service`: the
-/// source is given the path it sees in each.
+/// A compression layer between the layer and `ServeDir`, as in `examples/static_files.rs`:
+/// the gzip bytes carry the content tag weakened, and their revalidation gets a 304 with that
+/// weak tag (the layer answers it from the source, before `ServeDir` runs).
+#[tokio::test]
+async fn a_compression_layer_inside_gets_the_weak_content_tag_on_200_and_304() {
+    let _io = IO.read().await;
+    let big = APP.repeat(64);
+    let dir = TempDir::new("compression");
+    dir.write("big.js", &big, at(1_700_000_000));
+    let strong = content_tag(&big);
+    let weak = format!("W/{strong}");
+    let addr = serve_service(
+        ServiceBuilder::new()
+            .layer(ConditionalLayer::new().validator_source(FileTags::new(dir.path())))
+            .layer(tower_http::compression::CompressionLayer::new())
+            .service(ServeDir::new(dir.path())),
+    )
+    .await;
+    let gzip_accepted = ("accept-encoding", "gzip");
+
+    let encoded = get(addr, "/big.js", &[gzip_accepted]).await;
+    assert_eq!(encoded.status(), 200);
+    assert_eq!(encoded.header("content-encoding"), Some("gzip"));
+    assert_ne!(encoded.body, big);
+    assert_eq!(etag(&encoded), weak);
+    let identity = get(addr, "/big.js", &[]).await;
+    assert_eq!(identity.header("content-encoding"), None);
+    assert_eq!(identity.body, big);
+    assert_eq!(etag(&identity), strong);
+
+    for method in ["GET", "HEAD"] {
+        let revalidated = RawConnection::open(addr)
+            .await
+            .send(
+                method,
+                "/big.js",
+                &[gzip_accepted, ("if-none-match", &weak)],
+            )
+            .await;
+        assert_eq!(revalidated.status(), 304, "{method}");
+        assert_eq!(
+            etag(&revalidated),
+            weak,
+            "{method}: the tag the client holds"
+        );
+        // The identity copy's strong tag revalidates to its own strong tag.
+        let revalidated = RawConnection::open(addr)
+            .await
+            .send(method, "/big.js", &[("if-none-match", &strong)])
+            .await;
+        assert_eq!(revalidated.status(), 304, "{method}");
+        assert_eq!(etag(&revalidated), strong, "{method}");
+    }
+}
+
+/// The layer around the router, added with `Router::layer`, and inside the nest, with
+/// `nest_service` and `fallback_service`, always straight in front of `ServeDir`: the source is
+/// given the path it sees in each, and `ServeDir` never judges the preconditions again.
 #[tokio::test]
 async fn nest_service_and_fallback_service_in_both_placements() {
     let _io = IO.read().await;
     let dir = site("placements", at(1_700_000_000));
     let root = dir.path();
     let api = || routing::get(|| async { "api" });
-    let inner = || {
-        ServiceBuilder::new()
-            .layer(IgnorePreconditionsLayer::new())
-            .service(ServeDir::new(root))
-    };
+    let inner = || ServeDir::new(root);
+    let conditional = |tags: FileTags| ConditionalLayer::new().validator_source(tags);
     let layered = |tags: FileTags| files_service(ServeDir::new(root), tags);
     let around = |tags: FileTags, router: Router| {
         ServiceBuilder::new()
@@ -653,24 +780,51 @@ async fn nest_service_and_fallback_service_in_both_placements() {
         Router::new().route("/api", api()).fallback_service(inner()),
     ))
     .await;
+    // `Router::layer` wraps the nest's prefix stripping: it sees the full path.
+    let nested_router_layer = serve_service(
+        Router::new()
+            .route("/api", api())
+            .nest_service("/static", inner())
+            .layer(conditional(FileTags::new(root).strip_prefix("/static"))),
+    )
+    .await;
+    let fallback_router_layer = serve_service(
+        Router::new()
+            .route("/api", api())
+            .fallback_service(inner())
+            .layer(conditional(FileTags::new(root))),
+    )
+    .await;
+    let metadata_tag = etag(&get(serve_service(inner()).await, "/app.js", &[]).await);
 
-    for (addr, prefix) in [
-        (nested_inside, "/static"),
-        (nested_around, "/static"),
-        (fallback_inside, ""),
-        (fallback_around, ""),
+    for (name, addr, prefix) in [
+        ("nested inside", nested_inside, "/static"),
+        ("nested around", nested_around, "/static"),
+        ("nested, Router::layer", nested_router_layer, "/static"),
+        ("fallback inside", fallback_inside, ""),
+        ("fallback around", fallback_around, ""),
+        ("fallback, Router::layer", fallback_router_layer, ""),
     ] {
         for (path, bytes) in [("/app.js", APP), ("/docs/", NESTED), ("/", INDEX)] {
             let path = format!("{prefix}{path}");
             let response = get(addr, &path, &[]).await;
-            assert_eq!(response.status(), 200, "{path}");
-            assert_eq!(response.body, bytes, "{path}");
+            assert_eq!(response.status(), 200, "{name}: {path}");
+            assert_eq!(response.body, bytes, "{name}: {path}");
             let tag = etag(&response);
-            assert_eq!(tag, content_tag(bytes), "{path}");
+            assert_eq!(tag, content_tag(bytes), "{name}: {path}");
             let revalidated = get(addr, &path, &[("if-none-match", &tag)]).await;
-            assert_eq!(revalidated.status(), 304, "{path}");
+            assert_eq!(revalidated.status(), 304, "{name}: {path}");
             assert_eq!(etag(&revalidated), tag);
+            // The content tag matches If-Match, not ServeDir's 412.
+            let matched = get(addr, &path, &[("if-match", &tag)]).await;
+            assert_eq!(matched.status(), 200, "{name}: {path}");
+            assert_eq!(matched.body, bytes, "{name}: {path}");
         }
+        // ServeDir's metadata tag is no current tag: the file, not ServeDir's 304.
+        let path = format!("{prefix}/app.js");
+        let old = get(addr, &path, &[("if-none-match", &metadata_tag)]).await;
+        assert_eq!(old.status(), 200, "{name}");
+        assert_eq!(etag(&old), content_tag(APP), "{name}");
         assert_eq!(get(addr, "/api", &[]).await.body, b"api");
     }
 
