@@ -26,7 +26,7 @@ use crate::precondition::{Outcome, ValidatorsRef};
 use crate::range::{remove_range, whole_representation_request};
 use crate::request::{
     RequestFacts, RequestPlan, SourceAnswer, SourceVerdict, judge_with_source, plan_request,
-    remove_preconditions,
+    remove_epoch_dates, remove_preconditions,
 };
 use crate::response::{
     SOURCE_UNAVAILABLE, into_not_modified, into_precondition_failed, keep_the_clients_weak_tag,
@@ -113,9 +113,9 @@ where
 
 /// Carries out [`plan_request`] for a request about to go to `service`: what the response
 /// future keeps of it, and, where a 206 may have to be asked again, a clone of the service and
-/// of the request without its range.
+/// of the request without its range. Dates that name no version are removed from it.
 pub(crate) fn prepare<S, ReqBody>(
-    request: &Request<ReqBody>,
+    request: &mut Request<ReqBody>,
     service: &S,
     config: &Config,
     representation: Option<Representation>,
@@ -136,7 +136,11 @@ where
         RequestPlan::Judge {
             facts,
             may_ask_again,
+            epoch_dates,
         } => {
+            if epoch_dates {
+                remove_epoch_dates(request.headers_mut());
+            }
             let again = may_ask_again.then(|| {
                 Box::new(AskAgain {
                     service: service.clone(),
@@ -187,7 +191,7 @@ where
                                 request.extensions_mut().insert(check);
                             }
                             let (facts, again) =
-                                prepare(&request, &service, this.config, representation);
+                                prepare(&mut request, &service, this.config, representation);
                             *this.again = again;
                             this.state.set(State::Inner {
                                 future: service.call(request),

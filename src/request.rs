@@ -8,8 +8,12 @@
 //! once judged against the source's validators, are not handed on to be judged again against
 //! others (the response carries the source's validators).
 
-use http::header::{IF_MATCH, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, RANGE};
-use http::{HeaderMap, Method, Uri};
+use http::header::{
+    IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, RANGE,
+};
+use http::{HeaderMap, HeaderValue, Method, Uri};
+
+use crate::fields::{parse_date, validator_seconds};
 
 use crate::Outcome;
 use crate::Validators;
@@ -30,6 +34,10 @@ pub(crate) enum RequestPlan {
         /// A 206 may be of a version `If-Range` does not name: keep what it takes to ask again
         /// for the whole representation.
         may_ask_again: bool,
+        /// The request has an `If-Modified-Since` or `If-Unmodified-Since` at the epoch, which
+        /// names no version: remove it, or an inner service that takes the Nix store's epoch
+        /// times for validators answers 304 for changed bytes.
+        epoch_dates: bool,
     },
 }
 
@@ -95,9 +103,11 @@ pub(crate) fn plan_request(
     }
     // One pass over the fields a request has costs less than a lookup for each it might have.
     let mut conditions = HeaderMap::new();
-    let (mut range, mut if_range) = (false, false);
+    let (mut range, mut if_range, mut epoch_dates) = (false, false, false);
     for (name, value) in headers {
         if CONDITIONAL_HEADERS.contains(name) {
+            epoch_dates |=
+                (name == IF_MODIFIED_SINCE || name == IF_UNMODIFIED_SINCE) && is_epoch_date(value);
             conditions.append(name.clone(), value.clone());
         } else if name == IF_RANGE {
             if_range = true;
@@ -127,6 +137,25 @@ pub(crate) fn plan_request(
             rare,
         },
         may_ask_again,
+        epoch_dates,
+    }
+}
+
+/// A valid HTTP-date that is no validator ([`validator_seconds`]).
+fn is_epoch_date(value: &HeaderValue) -> bool {
+    parse_date(value).is_some_and(|date| validator_seconds(date).is_none())
+}
+
+/// Removes the `If-Modified-Since` and `If-Unmodified-Since` lines that name no version.
+pub(crate) fn remove_epoch_dates(headers: &mut HeaderMap) {
+    for name in [IF_MODIFIED_SINCE, IF_UNMODIFIED_SINCE] {
+        if let http::header::Entry::Occupied(entry) = headers.entry(name) {
+            let (name, values) = entry.remove_entry_mult();
+            let kept: Vec<HeaderValue> = values.filter(|value| !is_epoch_date(value)).collect();
+            for value in kept {
+                headers.append(name.clone(), value);
+            }
+        }
     }
 }
 
@@ -536,6 +565,7 @@ mod tests {
                 RequestPlan::Judge {
                     facts,
                     may_ask_again,
+                    ..
                 } => {
                     let mut names: Vec<String> = facts
                         .conditions()
@@ -549,6 +579,39 @@ mod tests {
                 .map(|(names, again)| (names.iter().map(|name| name.to_string()).collect(), again));
             assert_eq!(got, expected, "{method} {fields:?} vouched={vouched}");
         }
+        // Dates at the epoch name no version: flagged, and removed line by line.
+        let epoch = "Thu, 01 Jan 1970 00:00:01 GMT";
+        let real = "Sun, 06 Nov 1994 08:49:37 GMT";
+        for (fields, flagged) in [
+            (&[("if-modified-since", epoch)][..], true),
+            (&[("if-unmodified-since", epoch)][..], true),
+            (&[("if-modified-since", real)][..], false),
+            (&[("if-modified-since", "junk")][..], false),
+            (&[("range", epoch)][..], false),
+        ] {
+            let plan = plan_request(&Method::GET, &headers(fields), &uri, &config, None);
+            let RequestPlan::Judge { epoch_dates, .. } = plan else {
+                panic!("a GET is judged");
+            };
+            assert_eq!(epoch_dates, flagged, "{fields:?}");
+        }
+        let mut request = headers(&[
+            ("if-modified-since", epoch),
+            ("if-unmodified-since", real),
+            ("if-unmodified-since", epoch),
+            ("if-none-match", "\"a\""),
+        ]);
+        remove_epoch_dates(&mut request);
+        assert!(!request.contains_key(IF_MODIFIED_SINCE));
+        assert_eq!(
+            request
+                .get_all(IF_UNMODIFIED_SINCE)
+                .iter()
+                .collect::<Vec<_>>(),
+            [real]
+        );
+        assert!(request.contains_key(IF_NONE_MATCH));
+
         // Asked again, the request has no If-Range left to check.
         let plan = plan_request(
             &Method::GET,

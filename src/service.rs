@@ -68,7 +68,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         if let Some(source) = &self.config.source
             && consults_source(request.method(), request.headers())
         {
@@ -85,7 +85,7 @@ where
                 Arc::clone(&self.config),
             );
         }
-        let (facts, again) = prepare(&request, &self.inner, &self.config, None);
+        let (facts, again) = prepare(&mut request, &self.inner, &self.config, None);
         let future = self.inner.call(request);
         ResponseFuture::new(future, facts, again, Arc::clone(&self.config))
     }

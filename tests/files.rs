@@ -276,17 +276,11 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
     assert_eq!(own_304.header("last-modified"), None);
 }
 
-/// CORE BUG (left for the core's owner, `src/request.rs` / `src/future.rs`; ignored so the
-/// suite stays green; run with `--ignored`): the layer treats a date at or before 1 s after
-/// the epoch as no validator and ignores it in requests it judges itself, but where the
-/// source does not vouch (`Current::Unknown`: here a file over `max_file_size`; likewise any
-/// layer without a source) it hands `If-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT` on to
-/// `ServeDir` untouched, which compares it with the file's epoch modification time and
-/// answers 304 for changed bytes. The layer passes that 304 through (only its date is
-/// removed). Expected: a GET's epoch `If-Modified-Since` (and `If-Unmodified-Since`) is
-/// removed before the inner service runs, so the answer is the 200 with the new bytes.
+/// Where the source does not vouch (`Current::Unknown`: here a file over `max_file_size`;
+/// likewise any layer without a source), an `If-Modified-Since` at the epoch names no version
+/// and is removed before `ServeDir` runs: otherwise `ServeDir` would compare it with the file's
+/// epoch modification time and answer 304 for changed bytes.
 #[tokio::test]
-#[ignore = "core bug: an epoch If-Modified-Since reaches ServeDir when the source does not vouch"]
 async fn epoch_if_modified_since_is_ignored_for_files_the_source_does_not_tag() {
     let _io = IO.read().await;
     let dir = TempDir::new("nix-unknown");
