@@ -7,7 +7,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, response};
@@ -371,7 +370,7 @@ fn judge<B: Body>(
     mut decision: Decision,
     can_ask_again: bool,
 ) -> Next<B> {
-    let validators = ValidatorsRef::from_headers(&head.headers);
+    let validators = || ValidatorsRef::from_headers(&head.headers);
     match verdict(
         head.status,
         &request.method,
@@ -428,7 +427,7 @@ fn answer_from_source<B: Body>(
     };
     let (mut head, body, decision) = match answer {
         SourceAnswer::NotModified(representation) => {
-            let mut head = source_not_modified(&representation, SystemTime::now());
+            let mut head = source_not_modified(&representation);
             if config.weaken_encoded_tags {
                 keep_the_clients_weak_tag(&mut head.headers, conditions);
             }
@@ -439,7 +438,7 @@ fn answer_from_source<B: Body>(
             )
         }
         SourceAnswer::PreconditionFailed(validators) => (
-            source_precondition_failed(validators.as_ref(), SystemTime::now()),
+            source_precondition_failed(validators.as_ref()),
             ConditionalBody::empty(),
             answered(Outcome::PreconditionFailed),
         ),

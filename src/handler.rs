@@ -27,8 +27,6 @@
 //! Without a framework, build it from the request with [`Preconditions::from_request_parts`],
 //! or call [`evaluate`](crate::evaluate) directly.
 
-use std::time::SystemTime;
-
 use http::{HeaderMap, Method, Response, StatusCode, request};
 
 use crate::fields::fields_where;
@@ -95,7 +93,7 @@ fn validator_response<B: Default>(status: StatusCode, current: Option<&Validator
     let mut response = Response::new(B::default());
     *response.status_mut() = status;
     if let Some(current) = current {
-        set_validators(response.headers_mut(), current, SystemTime::now());
+        set_validators(response.headers_mut(), current);
     }
     response
 }

@@ -2,7 +2,6 @@
 //! returns its validators beside its body: `(validators, body)`.
 
 use std::convert::Infallible;
-use std::time::SystemTime;
 
 use axum_core::response::{IntoResponseParts, ResponseParts};
 use http::header::ETAG;
@@ -76,7 +75,7 @@ impl IntoResponseParts for Validators {
     type Error = Infallible;
 
     fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
-        set_validators(res.headers_mut(), &self, SystemTime::now());
+        set_validators(res.headers_mut(), &self);
         Ok(res)
     }
 }
@@ -85,7 +84,7 @@ impl IntoResponseParts for Validators {
 mod tests {
     use super::*;
     use http::header::LAST_MODIFIED;
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use axum::Router;
     use axum::body::Body;

@@ -96,16 +96,15 @@ pub(crate) fn prepare_head(
     let mut fields = HeadFields::read(&head.headers);
     let success = head.status.is_success();
     let representation = request.representation().filter(|_| success);
-    let dated = fields.last_modified || representation.is_some();
-    // The clock is read only for responses with a date to check.
-    let now = dated.then(SystemTime::now);
     let mut origin = if fields.etag {
         TagOrigin::Handler
     } else {
         TagOrigin::None
     };
-    if let (Some(representation), Some(now)) = (representation, now) {
-        fill_in_source(&mut head.headers, representation, now);
+    // The source's date is already checked: only the handler's is corrected below.
+    let handler_date = fields.last_modified;
+    if let Some(representation) = representation {
+        fill_in_source(&mut head.headers, representation);
         let validators = representation.validators();
         if validators.etag.is_some() {
             origin = TagOrigin::Source;
@@ -113,10 +112,9 @@ pub(crate) fn prepare_head(
         fields.etag |= validators.etag.is_some();
         fields.last_modified |= validators.last_modified.is_some();
     }
-    if let Some(now) = now
-        && (success || head.status == StatusCode::NOT_MODIFIED)
-    {
-        correct_last_modified(&mut head.headers, now);
+    if handler_date && (success || head.status == StatusCode::NOT_MODIFIED) {
+        // The clock is read only for responses with a date to check.
+        correct_last_modified(&mut head.headers, SystemTime::now());
     }
     if config.weaken_encoded_tags {
         if success && fields.etag && fields.content_coded {
@@ -231,16 +229,17 @@ pub(crate) enum Verdict {
 }
 
 /// RFC 9110 §13.2.2 applied to a 2xx response: steps 1 to 4 by [`evaluate_ref`], then step 5
-/// (`If-Range`) for a 206.
-pub(crate) fn verdict(
+/// (`If-Range`) for a 206. The validators are read only for a request with preconditions.
+pub(crate) fn verdict<'a>(
     status: StatusCode,
     method: &Method,
     conditions: Option<&HeaderMap>,
-    validators: ValidatorsRef<'_>,
+    validators: impl FnOnce() -> ValidatorsRef<'a>,
 ) -> Verdict {
     let Some(conditions) = conditions else {
         return Verdict::Send;
     };
+    let validators = validators();
     let partial = status == StatusCode::PARTIAL_CONTENT;
     match evaluate_ref(method, conditions, Some(validators)) {
         // A 304 stands for the 200 the request would get (§15.4.5); the preconditions come
@@ -676,12 +675,12 @@ mod tests {
                 StatusCode::from_u16(*status).unwrap(),
                 &get,
                 Some(&request),
-                ValidatorsRef::from_headers(&response),
+                || ValidatorsRef::from_headers(&response),
             );
             assert_eq!(got, *expected, "{case}");
         }
         assert_eq!(
-            verdict(StatusCode::OK, &get, None, ValidatorsRef::default()),
+            verdict(StatusCode::OK, &get, None, ValidatorsRef::default),
             Send
         );
     }
@@ -880,12 +879,9 @@ mod tests {
         // Judged by what was sent: a revalidation with an older date is a 200.
         let request = map(&[(IF_MODIFIED_SINCE.as_str(), "Sun, 06 Nov 1994 08:49:37 GMT")]);
         assert_eq!(
-            verdict(
-                StatusCode::OK,
-                &Method::GET,
-                Some(&request),
+            verdict(StatusCode::OK, &Method::GET, Some(&request), || {
                 ValidatorsRef::from_headers(&head.headers)
-            ),
+            }),
             Verdict::Send
         );
         // A source's date before 1970 is left out.

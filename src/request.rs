@@ -159,10 +159,19 @@ pub(crate) fn remove_epoch_dates(headers: &mut HeaderMap) {
     }
 }
 
-/// Removes the fields [`evaluate`] reads.
+/// Removes the fields [`evaluate`] reads. A removal costs a lookup: find the few fields the
+/// request has in one pass, then remove only those.
 pub(crate) fn remove_preconditions(headers: &mut HeaderMap) {
-    for name in &CONDITIONAL_HEADERS {
-        headers.remove(name);
+    let mut present = [false; 4];
+    for name in headers.keys() {
+        for (field, present) in CONDITIONAL_HEADERS.iter().zip(&mut present) {
+            *present |= name == field;
+        }
+    }
+    for (field, present) in CONDITIONAL_HEADERS.iter().zip(present) {
+        if present {
+            headers.remove(field);
+        }
     }
 }
 

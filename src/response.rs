@@ -75,24 +75,18 @@ pub(crate) fn empty_head(status: StatusCode) -> response::Parts {
 
 /// The 304 a validator source's answer stands for: the representation's validators and the
 /// cache headers its 200 would carry (RFC 9110 §15.4.5).
-pub(crate) fn source_not_modified(
-    representation: &Representation,
-    now: SystemTime,
-) -> response::Parts {
+pub(crate) fn source_not_modified(representation: &Representation) -> response::Parts {
     let mut head = empty_head(StatusCode::NOT_MODIFIED);
-    fill_in_source(&mut head.headers, representation, now);
+    fill_in_source(&mut head.headers, representation);
     head
 }
 
 /// The 412 a validator source's answer stands for, with the current validators when the
 /// resource exists (RFC 9110 §15.5.13), and none of the 200's freshness fields.
-pub(crate) fn source_precondition_failed(
-    validators: Option<&Validators>,
-    now: SystemTime,
-) -> response::Parts {
+pub(crate) fn source_precondition_failed(validators: Option<&Validators>) -> response::Parts {
     let mut head = empty_head(StatusCode::PRECONDITION_FAILED);
     if let Some(validators) = validators {
-        set_validators(&mut head.headers, validators, now);
+        set_validators(&mut head.headers, validators);
     }
     head
 }
@@ -115,14 +109,14 @@ pub(crate) const SOURCE_UNAVAILABLE: &str =
     "The request's preconditions could not be checked, so it was not performed. Retry later.\n";
 
 /// Sets `ETag` and `Last-Modified` from `validators`, replacing what is there. A date before
-/// 1970 is left out, one later than `now` is sent as `now` (RFC 9110 §8.8.2.1).
-pub(crate) fn set_validators(headers: &mut HeaderMap, validators: &Validators, now: SystemTime) {
+/// 1970 is left out, one later than now is sent as now (RFC 9110 §8.8.2.1).
+pub(crate) fn set_validators(headers: &mut HeaderMap, validators: &Validators) {
     if let Some(etag) = &validators.etag {
         headers.insert(ETAG, etag.to_header_value());
     }
     if let Some(value) = validators
         .last_modified
-        .and_then(|modified| http_date(modified, now))
+        .and_then(|modified| http_date(modified, SystemTime::now()))
     {
         headers.insert(LAST_MODIFIED, value);
     }
@@ -132,12 +126,8 @@ pub(crate) fn set_validators(headers: &mut HeaderMap, validators: &Validators, n
 /// `ETag` and `Last-Modified` replace the response's, since the source is what the layer judged
 /// (and will judge the next request) by; its other headers are added where the response lacks
 /// them, so whatever else the handler set wins.
-pub(crate) fn fill_in_source(
-    headers: &mut HeaderMap,
-    representation: &Representation,
-    now: SystemTime,
-) {
-    set_validators(headers, representation.validators(), now);
+pub(crate) fn fill_in_source(headers: &mut HeaderMap, representation: &Representation) {
+    set_validators(headers, representation.validators());
     let cache_headers = representation.headers();
     for name in cache_headers.keys() {
         if !headers.contains_key(name) {
@@ -206,6 +196,14 @@ pub(crate) fn weaken_etag(headers: &mut HeaderMap) {
 /// client revalidated the weakened tag of an encoded copy: answer with the tag the client holds,
 /// so that a cache updating its stored gzip response does not make it strong again.
 pub(crate) fn keep_the_clients_weak_tag(headers: &mut HeaderMap, conditions: &HeaderMap) {
+    // Most clients hold no weak tag: nothing to look for without a `/` (of `W/`) in their list.
+    let holds_weak = conditions
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .any(|line| line.as_bytes().contains(&b'/'));
+    if !holds_weak {
+        return;
+    }
     // Several ETag lines are malformed: left as they are.
     let Some(value) = single_value(headers, &ETAG) else {
         return;
