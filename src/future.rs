@@ -50,7 +50,8 @@ pin_project! {
     /// let router: Router = Router::new().route("/", get(|| async { "Hello" }));
     /// let mut service = Conditional::new(router);
     /// let request = Request::get("/").body(Body::empty()).unwrap();
-    /// let future: ResponseFuture<Router, Body, Body> = service.ready().await.unwrap().call(request);
+    /// let ready = ServiceExt::<Request<Body>>::ready(&mut service).await.unwrap();
+    /// let future: ResponseFuture<Router, Body, Body> = ready.call(request);
     /// assert_eq!(future.await.unwrap().status(), StatusCode::OK);
     /// # }
     /// ```
