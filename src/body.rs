@@ -14,6 +14,31 @@ pin_project! {
     /// Response body of [`Conditional`](crate::Conditional): the inner body as it was, the
     /// chunks the layer buffered (in their original order and sizes, not copied) followed by
     /// whatever the inner body still has, or nothing (304, 412, HEAD).
+    ///
+    /// ```
+    /// use http::{Request, Response, StatusCode, header};
+    /// use http_body_util::BodyExt;
+    /// use tower::{ServiceExt, service_fn};
+    /// use tower_conditional::{Conditional, ConditionalBody};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = Conditional::new(service_fn(|_: Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(Response::new(String::from("Hello")))
+    /// }));
+    ///
+    /// let response: Response<ConditionalBody<String>> =
+    ///     service.clone().oneshot(Request::get("/").body(String::new()).unwrap()).await.unwrap();
+    /// let etag = response.headers()[header::ETAG].clone();
+    /// assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "Hello");
+    ///
+    /// // A 304's body is empty.
+    /// let request = Request::get("/").header(header::IF_NONE_MATCH, etag).body(String::new()).unwrap();
+    /// let response = service.oneshot(request).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    /// assert!(response.into_body().collect().await.unwrap().to_bytes().is_empty());
+    /// # }
+    /// ```
     pub struct ConditionalBody<B: Body> {
         #[pin]
         kind: Kind<B>,

@@ -35,11 +35,43 @@ use crate::ConditionalLayer;
 /// ```
 pub trait ServiceBuilderExt<L>: sealed::Sealed<L> + Sized {
     /// Adds [`ConditionalLayer::new()`]: the default configuration.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::{ServiceBuilder, ServiceExt};
+    /// use tower_conditional::ServiceBuilderExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let router: Router = Router::new().route("/", get(|| async { "Hello" }));
+    /// let service = ServiceBuilder::new().conditional().service(router.with_state(()));
+    /// let response = service.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert!(response.headers().contains_key(header::ETAG));
+    /// # }
+    /// ```
     fn conditional(self) -> ServiceBuilder<Stack<ConditionalLayer, L>> {
         self.conditional_with(ConditionalLayer::new())
     }
 
     /// Adds a configured [`ConditionalLayer`].
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::{ServiceBuilder, ServiceExt};
+    /// use tower_conditional::{ConditionalLayer, ServiceBuilderExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let router: Router = Router::new().route("/", get(|| async { "Hello" }));
+    /// let service = ServiceBuilder::new()
+    ///     .conditional_with(ConditionalLayer::new().weak_tags(true))
+    ///     .service(router.with_state(()));
+    /// let response = service.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert!(response.headers()[header::ETAG].as_bytes().starts_with(b"W/"));
+    /// # }
+    /// ```
     fn conditional_with(
         self,
         layer: ConditionalLayer,

@@ -19,6 +19,31 @@ use crate::Outcome;
 /// }
 /// # }
 /// ```
+///
+/// A 304 and what it saved:
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{ConditionalLayer, Decision, Outcome};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "Hello" }))
+///     .layer(ConditionalLayer::new().decisions(true));
+/// let response = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// let etag = response.headers()[header::ETAG].clone();
+///
+/// let request = Request::get("/").header(header::IF_NONE_MATCH, etag).body(Body::empty()).unwrap();
+/// let response = app.oneshot(request).await.unwrap();
+/// let decision = response.extensions().get::<Decision>().unwrap();
+/// assert_eq!(decision.outcome, Outcome::NotModified);
+/// assert_eq!(decision.saved_bytes, Some(5)); // "Hello"
+/// assert_eq!(decision.passed, None);
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Decision {
@@ -37,6 +62,26 @@ pub struct Decision {
 }
 
 /// Where a response's entity tag came from.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{ConditionalLayer, Decision, TagOrigin};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app: Router = Router::new()
+///     .route("/hashed", get(|| async { "Hello" }))
+///     .route("/tagged", get(|| async { ([(header::ETAG, "\"v1\"")], "Hello") }))
+///     .layer(ConditionalLayer::new().decisions(true));
+///
+/// let origin = |response: &http::Response<Body>| response.extensions().get::<Decision>().unwrap().etag;
+/// let request = |uri| Request::get(uri).body(Body::empty()).unwrap();
+/// assert_eq!(origin(&app.clone().oneshot(request("/hashed")).await.unwrap()), TagOrigin::Generated);
+/// assert_eq!(origin(&app.oneshot(request("/tagged")).await.unwrap()), TagOrigin::Handler);
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TagOrigin {
@@ -51,6 +96,27 @@ pub enum TagOrigin {
 }
 
 /// Why the layer passed a response on as it was (no generated tag, or no precondition check).
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode};
+/// use tower::ServiceExt;
+/// use tower_conditional::{ConditionalLayer, Decision, PassReason};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "Hello" }).post(|| async { "Posted" }))
+///     .route("/gone", get(|| async { (StatusCode::NOT_FOUND, "Gone") }))
+///     .layer(ConditionalLayer::new().decisions(true));
+///
+/// let passed = |response: &http::Response<Body>| response.extensions().get::<Decision>().unwrap().passed;
+/// let post = Request::post("/").body(Body::empty()).unwrap();
+/// assert_eq!(passed(&app.clone().oneshot(post).await.unwrap()), Some(PassReason::Method));
+/// let missing = Request::get("/gone").body(Body::empty()).unwrap();
+/// assert_eq!(passed(&app.oneshot(missing).await.unwrap()), Some(PassReason::Status));
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PassReason {

@@ -42,6 +42,14 @@ pub struct EntityTag {
 }
 
 /// The error returned when a value is not a valid entity tag.
+///
+/// ```
+/// use tower_conditional::{EntityTag, InvalidEntityTag};
+///
+/// let error: InvalidEntityTag = EntityTag::strong("has space").unwrap_err();
+/// assert!(error.to_string().starts_with("invalid entity tag"));
+/// assert!("v1".parse::<EntityTag>().is_err()); // no quotes
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidEntityTag {
     _private: (),
@@ -65,6 +73,14 @@ impl EntityTag {
     /// A strong tag with the given opaque value (without quotes).
     ///
     /// Fails if `opaque` contains a double quote, a space, a control character or DEL.
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let tag = EntityTag::strong("v1").unwrap();
+    /// assert_eq!(tag.to_string(), "\"v1\"");
+    /// assert!(EntityTag::strong("a \"quoted\" tag").is_err());
+    /// ```
     pub fn strong(opaque: &str) -> Result<Self, InvalidEntityTag> {
         Self::from_opaque(false, opaque.as_bytes())
     }
@@ -72,12 +88,28 @@ impl EntityTag {
     /// A weak tag (`W/"…"`) with the given opaque value (without quotes).
     ///
     /// Fails if `opaque` contains a double quote, a space, a control character or DEL.
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let tag = EntityTag::weak("v1").unwrap();
+    /// assert_eq!(tag.to_string(), "W/\"v1\"");
+    /// assert!(tag.is_weak());
+    /// ```
     pub fn weak(opaque: &str) -> Result<Self, InvalidEntityTag> {
         Self::from_opaque(true, opaque.as_bytes())
     }
 
     /// Parses a complete entity tag such as `"abc"` or `W/"abc"`. Surrounding whitespace is
     /// allowed; anything else around the tag is not.
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// assert_eq!(EntityTag::parse(b" W/\"v1\" ").unwrap(), EntityTag::weak("v1").unwrap());
+    /// assert!(EntityTag::parse(b"\"v1\", \"v2\"").is_err()); // a list is not one tag
+    /// assert!(EntityTag::parse(b"v1").is_err());
+    /// ```
     pub fn parse(value: &[u8]) -> Result<Self, InvalidEntityTag> {
         let value = trim_ows(value);
         match parse_entity_tag(value) {
@@ -89,6 +121,16 @@ impl EntityTag {
     }
 
     /// Reads the entity tag of an `ETag` header value.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, header::ETAG};
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(ETAG, HeaderValue::from_static("\"abc\""));
+    /// let tag = EntityTag::from_header_value(&headers[ETAG]).unwrap();
+    /// assert_eq!(tag, EntityTag::strong("abc").unwrap());
+    /// ```
     pub fn from_header_value(value: &HeaderValue) -> Result<Self, InvalidEntityTag> {
         match parse_entity_tag(value.as_bytes()) {
             // The common case: share the value instead of copying it.
@@ -118,23 +160,55 @@ impl EntityTag {
     }
 
     /// Whether this is a weak tag (`W/"…"`).
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// assert!(EntityTag::weak("v1").unwrap().is_weak());
+    /// assert!(!EntityTag::strong("v1").unwrap().is_weak());
+    /// ```
     pub fn is_weak(&self) -> bool {
         self.weak
     }
 
     /// The opaque tag without the weakness indicator and without quotes.
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let tag: EntityTag = "W/\"v1\"".parse().unwrap();
+    /// assert_eq!(tag.opaque(), b"v1");
+    /// ```
     pub fn opaque(&self) -> &[u8] {
         opaque_of(self.value.as_bytes())
     }
 
     /// Strong comparison (RFC 9110 §8.8.3.2): both strong and octet-identical. Used by
     /// `If-Match` and `If-Range`.
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let strong = EntityTag::strong("v1").unwrap();
+    /// assert!(strong.strong_eq(&EntityTag::strong("v1").unwrap()));
+    /// assert!(!strong.strong_eq(&EntityTag::weak("v1").unwrap()));
+    /// assert!(!EntityTag::weak("v1").unwrap().strong_eq(&EntityTag::weak("v1").unwrap()));
+    /// ```
     pub fn strong_eq(&self, other: &EntityTag) -> bool {
         !self.weak && !other.weak && self.opaque() == other.opaque()
     }
 
     /// Weak comparison (RFC 9110 §8.8.3.2): opaque tags octet-identical, weakness ignored. Used
     /// by `If-None-Match`.
+    ///
+    /// ```
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let weak = EntityTag::weak("v1").unwrap();
+    /// assert!(weak.weak_eq(&EntityTag::strong("v1").unwrap()));
+    /// assert!(weak.weak_eq(&EntityTag::weak("v1").unwrap()));
+    /// assert!(!weak.weak_eq(&EntityTag::weak("v2").unwrap()));
+    /// ```
     pub fn weak_eq(&self, other: &EntityTag) -> bool {
         self.opaque() == other.opaque()
     }
@@ -167,6 +241,15 @@ impl EntityTag {
     }
 
     /// The tag as a header value for `ETag`.
+    ///
+    /// ```
+    /// use http::{Response, header::ETAG};
+    /// use tower_conditional::EntityTag;
+    ///
+    /// let tag = EntityTag::strong("v1").unwrap();
+    /// let response = Response::builder().header(ETAG, tag.to_header_value()).body(()).unwrap();
+    /// assert_eq!(response.headers()[ETAG], "\"v1\"");
+    /// ```
     pub fn to_header_value(&self) -> HeaderValue {
         self.value.clone()
     }

@@ -35,6 +35,25 @@ use crate::source::{Representation, SourceFuture};
 
 pin_project! {
     /// Response future of [`Conditional`](crate::Conditional).
+    ///
+    /// What [`Conditional`](crate::Conditional)'s `call` returns; await it for the response.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, StatusCode};
+    /// use tower::{Service, ServiceExt};
+    /// use tower_conditional::{Conditional, ResponseFuture};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let router: Router = Router::new().route("/", get(|| async { "Hello" }));
+    /// let mut service = Conditional::new(router);
+    /// let request = Request::get("/").body(Body::empty()).unwrap();
+    /// let ready = ServiceExt::<Request<Body>>::ready(&mut service).await.unwrap();
+    /// let future: ResponseFuture<Router, Body, Body> = ready.call(request);
+    /// assert_eq!(future.await.unwrap().status(), StatusCode::OK);
+    /// # }
+    /// ```
     pub struct ResponseFuture<S, ReqBody, B>
     where
         S: Service<Request<ReqBody>>,

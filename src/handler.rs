@@ -35,6 +35,40 @@ use crate::response::set_validators;
 use crate::{Outcome, Validators, evaluate};
 
 /// A request's method and precondition fields, to judge against a validator known in a handler.
+///
+/// With the `axum` feature it is an extractor: the handler judges the request against its own
+/// cheap validator and skips the expensive part when the client's copy is current.
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use axum::{Router, body::Body, response::{IntoResponse, Response}, routing::get};
+/// use http::{Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{EntityTag, Preconditions, Validators};
+///
+/// async fn report(preconditions: Preconditions) -> Response {
+///     let version = 17; // e.g. SELECT version FROM reports WHERE id = $1
+///     let tag = EntityTag::strong(&format!("rev-{version}")).unwrap();
+///     let current = Validators::new().with_etag(tag.clone());
+///     if let Err(early) = preconditions.check::<Body>(Some(&current)) {
+///         return early; // 304 or 412, with the ETag
+///     }
+///     (tag, "the expensive report").into_response()
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app: Router = Router::new().route("/report", get(report));
+/// let request = Request::get("/report")
+///     .header(header::IF_NONE_MATCH, "\"rev-17\"")
+///     .body(Body::empty())
+///     .unwrap();
+/// let response = app.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+/// assert_eq!(response.headers()[header::ETAG], "\"rev-17\"");
+/// # }
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Preconditions {
     method: Method,
@@ -44,11 +78,31 @@ pub struct Preconditions {
 impl Preconditions {
     /// Reads the method and the `If-Match`, `If-None-Match`, `If-Modified-Since` and
     /// `If-Unmodified-Since` fields of a request.
+    ///
+    /// ```
+    /// use http::{Request, header};
+    /// use tower_conditional::Preconditions;
+    ///
+    /// let request = Request::get("/").header(header::IF_NONE_MATCH, "\"v1\"").body(()).unwrap();
+    /// let (parts, _body) = request.into_parts();
+    /// assert!(Preconditions::from_request_parts(&parts).is_conditional());
+    /// ```
     pub fn from_request_parts(parts: &request::Parts) -> Self {
         Self::new(parts.method.clone(), &parts.headers)
     }
 
     /// Reads the precondition fields of `headers` for a request with `method`.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, Method, header::IF_MATCH};
+    /// use tower_conditional::{EntityTag, Outcome, Preconditions, Validators};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(IF_MATCH, HeaderValue::from_static("\"v1\""));
+    /// let preconditions = Preconditions::new(Method::PUT, &headers);
+    /// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+    /// assert_eq!(preconditions.evaluate(Some(&current)), Outcome::PreconditionFailed);
+    /// ```
     pub fn new(method: Method, headers: &HeaderMap) -> Self {
         Self {
             method,
@@ -57,17 +111,56 @@ impl Preconditions {
     }
 
     /// Whether the request carries any precondition at all.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, Method, header};
+    /// use tower_conditional::Preconditions;
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+    /// assert!(!Preconditions::new(Method::GET, &headers).is_conditional());
+    /// headers.insert(header::IF_MODIFIED_SINCE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+    /// assert!(Preconditions::new(Method::GET, &headers).is_conditional());
+    /// ```
     pub fn is_conditional(&self) -> bool {
         !self.conditions.is_empty()
     }
 
     /// RFC 9110 §13.2.2 against `current` (`None`: the resource does not exist).
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, Method, header::IF_NONE_MATCH};
+    /// use tower_conditional::{EntityTag, Outcome, Preconditions, Validators};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
+    /// let preconditions = Preconditions::new(Method::GET, &headers);
+    /// let v1 = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// let v2 = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+    /// assert_eq!(preconditions.evaluate(Some(&v1)), Outcome::NotModified);
+    /// assert_eq!(preconditions.evaluate(Some(&v2)), Outcome::Proceed);
+    /// ```
     pub fn evaluate(&self, current: Option<&Validators>) -> Outcome {
         evaluate(&self.method, &self.conditions, current)
     }
 
     /// `Ok(())` when the handler should go on; otherwise the response to send instead: a
     /// [`not_modified`] or a [`precondition_failed`] response carrying `current`'s validators.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
+    /// let preconditions = Preconditions::new(Method::GET, &headers);
+    /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    ///
+    /// let early = preconditions.check::<String>(Some(&current)).unwrap_err();
+    /// assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
+    /// assert_eq!(early.headers()[header::ETAG], "\"v1\"");
+    /// assert!(preconditions.check::<String>(None).is_ok()); // no resource: the handler's 404
+    /// ```
     pub fn check<B: Default>(&self, current: Option<&Validators>) -> Result<(), Response<B>> {
         match self.evaluate(current) {
             Outcome::Proceed => Ok(()),
@@ -79,12 +172,38 @@ impl Preconditions {
 
 /// A `304 Not Modified` carrying `current`'s `ETag` and `Last-Modified` (RFC 9110 §15.4.5).
 /// Add the `Cache-Control`, `Expires`, `Vary` and `Content-Location` the 200 would carry.
+///
+/// ```
+/// use http::{HeaderValue, Response, StatusCode, header};
+/// use tower_conditional::{EntityTag, Validators, not_modified};
+///
+/// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+/// let mut response: Response<String> = not_modified(current);
+/// response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+/// assert_eq!(response.headers()[header::ETAG], "\"v1\"");
+/// assert!(response.body().is_empty());
+/// ```
 pub fn not_modified<B: Default>(current: Validators) -> Response<B> {
     validator_response(StatusCode::NOT_MODIFIED, Some(&current))
 }
 
 /// A `412 Precondition Failed` with an empty body, carrying `current`'s validators when the
 /// resource exists (RFC 9110 §15.5.13).
+///
+/// ```
+/// use http::{Response, StatusCode, header};
+/// use tower_conditional::{EntityTag, Validators, precondition_failed};
+///
+/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+/// let response: Response<String> = precondition_failed(Some(&current));
+/// assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+/// assert_eq!(response.headers()[header::ETAG], "\"v2\""); // the version the client lacks
+///
+/// // The resource does not exist: no validators to send.
+/// let response: Response<String> = precondition_failed(None);
+/// assert!(!response.headers().contains_key(header::ETAG));
+/// ```
 pub fn precondition_failed<B: Default>(current: Option<&Validators>) -> Response<B> {
     validator_response(StatusCode::PRECONDITION_FAILED, current)
 }

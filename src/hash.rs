@@ -13,6 +13,26 @@ use sha2::Digest;
 use crate::EntityTag;
 
 /// The hash function behind generated entity tags.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{ConditionalLayer, TagHash};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// assert_eq!(TagHash::default(), TagHash::CollisionResistant);
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "Hello" }))
+///     .layer(ConditionalLayer::new().hash(TagHash::CollisionResistant));
+/// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// // 43 characters of base64url between the quotes.
+/// assert_eq!(response.headers()[header::ETAG].len(), 45);
+/// # #[cfg(feature = "fast-hash")]
+/// assert_eq!(TagHash::Fast.entity_tag(&[b"Hello"], false).opaque().len(), 22);
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TagHash {

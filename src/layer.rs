@@ -9,6 +9,15 @@ use crate::service::Conditional;
 use crate::source::{SharedSource, ValidatorSource};
 
 /// The default [`ConditionalLayer::buffer_limit`]: 1 MiB.
+///
+/// ```
+/// use tower_conditional::{ConditionalLayer, DEFAULT_BUFFER_LIMIT};
+///
+/// assert_eq!(DEFAULT_BUFFER_LIMIT, 1 << 20);
+/// // Twice the default:
+/// let layer = ConditionalLayer::new().buffer_limit(2 * DEFAULT_BUFFER_LIMIT);
+/// # let _ = layer;
+/// ```
 pub const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
 
 /// Applies [`Conditional`] to a service: entity tags for GET/HEAD responses, and
@@ -36,6 +45,23 @@ impl ConditionalLayer {
     /// The default behaviour: strong tags from [`TagHash::CollisionResistant`] for bodies up to
     /// [`DEFAULT_BUFFER_LIMIT`] that are ready to be read, nothing skipped beyond the built-in
     /// rules.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{ConditionalLayer, TagHash};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "Hello" }))
+    ///     .layer(ConditionalLayer::new());
+    /// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// let expected = TagHash::CollisionResistant.entity_tag(&[b"Hello"], false);
+    /// assert_eq!(response.headers()[header::ETAG], expected.to_header_value());
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -45,6 +71,27 @@ impl ConditionalLayer {
     /// untouched and without a generated tag: the chunks read so far first, then the rest as it
     /// streams. A body is never held while its next frame is not ready, unless
     /// [`wait_for_body`](Self::wait_for_body) says so.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app: Router = Router::new()
+    ///     .route("/small", get(|| async { "Hello" }))
+    ///     .route("/large", get(|| async { "x".repeat(100) }))
+    ///     .layer(ConditionalLayer::new().buffer_limit(64));
+    ///
+    /// let request = |uri| Request::get(uri).body(Body::empty()).unwrap();
+    /// let small = app.clone().oneshot(request("/small")).await.unwrap();
+    /// assert!(small.headers().contains_key(header::ETAG));
+    /// let large = app.oneshot(request("/large")).await.unwrap();
+    /// assert!(!large.headers().contains_key(header::ETAG)); // streamed through untagged
+    /// # }
+    /// ```
     pub fn buffer_limit(mut self, bytes: usize) -> Self {
         Arc::make_mut(&mut self.config).buffer_limit = bytes;
         self
@@ -54,12 +101,48 @@ impl ConditionalLayer {
     ///
     /// A strong tag promises byte-for-byte identity; choose weak tags when the layer sits
     /// inside something that re-encodes the body, such as compression placed outside it.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "Hello" }))
+    ///     .layer(ConditionalLayer::new().weak_tags(true));
+    /// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert!(response.headers()[header::ETAG].as_bytes().starts_with(b"W/\""));
+    /// # }
+    /// ```
     pub fn weak_tags(mut self, weak: bool) -> Self {
         Arc::make_mut(&mut self.config).weak_tags = weak;
         self
     }
 
     /// The hash function for generated tags (default [`TagHash::CollisionResistant`]).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{ConditionalLayer, TagHash};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # #[cfg(feature = "fast-hash")] {
+    /// // Not collision-resistant: only where whoever writes the body could set its tag anyway.
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "Hello" }))
+    ///     .layer(ConditionalLayer::new().hash(TagHash::Fast));
+    /// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// let expected = TagHash::Fast.entity_tag(&[b"Hello"], false);
+    /// assert_eq!(response.headers()[header::ETAG], expected.to_header_value());
+    /// # }
+    /// # }
+    /// ```
     pub fn hash(mut self, hash: TagHash) -> Self {
         Arc::make_mut(&mut self.config).hash = hash;
         self
@@ -71,6 +154,27 @@ impl ConditionalLayer {
     ///
     /// Already skipped, whatever the predicate says: requests other than GET and HEAD,
     /// non-2xx responses, and streaming types (`text/event-stream`, `application/grpc*`).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "Hello" }))
+    ///     .route("/live/now", get(|| async { "12:00:00" }))
+    ///     .layer(ConditionalLayer::new().skip_when(|info| info.uri().path().starts_with("/live/")));
+    ///
+    /// let request = |uri| Request::get(uri).body(Body::empty()).unwrap();
+    /// let page = app.clone().oneshot(request("/")).await.unwrap();
+    /// assert!(page.headers().contains_key(header::ETAG));
+    /// let live = app.oneshot(request("/live/now")).await.unwrap();
+    /// assert!(!live.headers().contains_key(header::ETAG));
+    /// # }
+    /// ```
     pub fn skip_when<F>(mut self, predicate: F) -> Self
     where
         F: Fn(&ResponseInfo<'_>) -> bool + Send + Sync + 'static,
@@ -86,6 +190,32 @@ impl ConditionalLayer {
     ///
     /// The source is consulted for GET and HEAD, and for other methods when they carry
     /// preconditions (`If-Match`, `If-None-Match`, `If-Unmodified-Since`).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, StatusCode, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // The current version, known without running the handler (e.g. from a database row).
+    /// let source = |_: &http::request::Parts| async {
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().etag(EntityTag::strong("v7")?)))
+    /// };
+    /// let app: Router = Router::new()
+    ///     .route("/report", get(|| async { "an expensive report" }))
+    ///     .layer(ConditionalLayer::new().validator_source(source));
+    ///
+    /// let request = Request::get("/report")
+    ///     .header(header::IF_NONE_MATCH, "\"v7\"")
+    ///     .body(Body::empty())
+    ///     .unwrap();
+    /// let response = app.oneshot(request).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::NOT_MODIFIED); // the handler did not run
+    /// assert_eq!(response.headers()[header::ETAG], "\"v7\"");
+    /// # }
+    /// ```
     pub fn validator_source<V: ValidatorSource>(mut self, source: V) -> Self {
         Arc::make_mut(&mut self.config).source = Some(SharedSource(Arc::new(source)));
         self
@@ -94,6 +224,25 @@ impl ConditionalLayer {
     /// Attach a [`Decision`](crate::Decision) extension to every response, telling outer
     /// layers (metrics, logging) what the layer did, why, and the bytes a 304 saved (default
     /// `false`: the extension map costs an allocation per response).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{ConditionalLayer, Decision, Outcome, TagOrigin};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "Hello" }))
+    ///     .layer(ConditionalLayer::new().decisions(true));
+    /// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// let decision = response.extensions().get::<Decision>().unwrap();
+    /// assert_eq!(decision.outcome, Outcome::Proceed);
+    /// assert_eq!(decision.etag, TagOrigin::Generated);
+    /// assert!(decision.handler_ran);
+    /// # }
+    /// ```
     pub fn decisions(mut self, enabled: bool) -> Self {
         Arc::make_mut(&mut self.config).decisions = enabled;
         self
@@ -108,6 +257,31 @@ impl ConditionalLayer {
     /// file on purpose, so it weakens every such tag (`"x"` becomes `W/"x"`), as nginx does when
     /// it compresses: revalidation still works, `If-Match` and `If-Range` no longer treat the two
     /// encodings as one. Tags the layer generates itself hash the encoded bytes and stay strong.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // A handler (or a compression layer inside) that tags gzip bytes strongly.
+    /// let gzip = || async { ([(header::CONTENT_ENCODING, "gzip"), (header::ETAG, "\"x\"")], "…") };
+    /// let request = || Request::get("/").body(Body::empty()).unwrap();
+    ///
+    /// let app: Router = Router::new().route("/", get(gzip)).layer(ConditionalLayer::new());
+    /// let response = app.oneshot(request()).await.unwrap();
+    /// assert_eq!(response.headers()[header::ETAG], "W/\"x\"");
+    ///
+    /// // Keep such tags strong (the handler tagged a precompressed file on purpose):
+    /// let app: Router = Router::new()
+    ///     .route("/", get(gzip))
+    ///     .layer(ConditionalLayer::new().weaken_encoded_tags(false));
+    /// let response = app.oneshot(request()).await.unwrap();
+    /// assert_eq!(response.headers()[header::ETAG], "\"x\"");
+    /// # }
+    /// ```
     pub fn weaken_encoded_tags(mut self, enabled: bool) -> Self {
         Arc::make_mut(&mut self.config).weaken_encoded_tags = enabled;
         self
@@ -147,6 +321,33 @@ impl<S> Layer<S> for ConditionalLayer {
 }
 
 /// What a [`ConditionalLayer::skip_when`] predicate sees of a request and its response.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Method, Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{ConditionalLayer, ResponseInfo};
+///
+/// // Leave HEAD, non-200 answers, images and everything under /admin/ alone.
+/// fn skip(info: &ResponseInfo<'_>) -> bool {
+///     info.method() == Method::HEAD
+///         || info.status() != StatusCode::OK
+///         || info.uri().path().starts_with("/admin/")
+///         || info.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"image/"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "Hello" }))
+///     .route("/admin/stats", get(|| async { "42 users" }))
+///     .layer(ConditionalLayer::new().skip_when(skip));
+///
+/// let request = |uri| Request::get(uri).body(Body::empty()).unwrap();
+/// assert!(app.clone().oneshot(request("/")).await.unwrap().headers().contains_key(header::ETAG));
+/// assert!(!app.oneshot(request("/admin/stats")).await.unwrap().headers().contains_key(header::ETAG));
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct ResponseInfo<'a> {
     pub(crate) method: &'a Method,
@@ -157,21 +358,55 @@ pub struct ResponseInfo<'a> {
 
 impl ResponseInfo<'_> {
     /// The request method.
+    ///
+    /// ```
+    /// use http::Method;
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// let layer = ConditionalLayer::new().skip_when(|info| info.method() == Method::HEAD);
+    /// # let _ = layer;
+    /// ```
     pub fn method(&self) -> &Method {
         self.method
     }
 
     /// The request URI.
+    ///
+    /// ```
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// let layer = ConditionalLayer::new().skip_when(|info| info.uri().path().starts_with("/live/"));
+    /// # let _ = layer;
+    /// ```
     pub fn uri(&self) -> &Uri {
         self.uri
     }
 
     /// The response status.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// // Tag and revalidate only plain 200s, not 203s or 206s.
+    /// let layer = ConditionalLayer::new().skip_when(|info| info.status() != StatusCode::OK);
+    /// # let _ = layer;
+    /// ```
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
     /// The response headers.
+    ///
+    /// ```
+    /// use http::header::CONTENT_TYPE;
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// let layer = ConditionalLayer::new().skip_when(|info| {
+    ///     info.headers().get(CONTENT_TYPE).is_some_and(|value| value.as_bytes().starts_with(b"video/"))
+    /// });
+    /// # let _ = layer;
+    /// ```
     pub fn headers(&self) -> &HeaderMap {
         self.headers
     }

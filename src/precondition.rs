@@ -38,17 +38,41 @@ pub struct Validators {
 impl Validators {
     /// No validators: the representation exists but has neither an `ETag` nor a
     /// `Last-Modified`.
+    ///
+    /// ```
+    /// use tower_conditional::Validators;
+    ///
+    /// let none = Validators::new();
+    /// assert_eq!(none, Validators::default());
+    /// assert!(none.etag.is_none() && none.last_modified.is_none());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets the entity tag.
+    ///
+    /// ```
+    /// use tower_conditional::{EntityTag, Validators};
+    ///
+    /// let validators = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// assert_eq!(validators.etag.unwrap().to_string(), "\"v1\"");
+    /// ```
     pub fn with_etag(mut self, etag: EntityTag) -> Self {
         self.etag = Some(etag);
         self
     }
 
     /// Sets the modification date.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use tower_conditional::Validators;
+    ///
+    /// let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let validators = Validators::new().with_last_modified(modified);
+    /// assert_eq!(validators.last_modified, Some(modified));
+    /// ```
     pub fn with_last_modified(mut self, last_modified: SystemTime) -> Self {
         self.last_modified = Some(last_modified);
         self
@@ -56,6 +80,22 @@ impl Validators {
 
     /// Reads the `ETag` and `Last-Modified` of a response. A field that is missing, repeated or
     /// malformed counts as absent.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use http::{HeaderMap, HeaderValue, header};
+    /// use tower_conditional::{EntityTag, Validators};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::ETAG, HeaderValue::from_static("W/\"v3\""));
+    /// headers.insert(header::LAST_MODIFIED, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+    /// let validators = Validators::from_headers(&headers);
+    /// assert_eq!(validators.etag, Some(EntityTag::weak("v3").unwrap()));
+    /// assert_eq!(validators.last_modified, Some(UNIX_EPOCH + Duration::from_secs(784_111_777)));
+    ///
+    /// headers.insert(header::ETAG, HeaderValue::from_static("v3")); // malformed: no quotes
+    /// assert_eq!(Validators::from_headers(&headers).etag, None);
+    /// ```
     pub fn from_headers(headers: &HeaderMap) -> Self {
         Self {
             etag: single_value(headers, &ETAG)
@@ -66,6 +106,25 @@ impl Validators {
 }
 
 /// What the preconditions of a request say (RFC 9110 §13.2.2).
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, Method, StatusCode, header::IF_MATCH};
+/// use tower_conditional::{EntityTag, Outcome, Validators, evaluate};
+///
+/// fn status(outcome: Outcome) -> StatusCode {
+///     match outcome {
+///         Outcome::Proceed => StatusCode::OK,
+///         Outcome::NotModified => StatusCode::NOT_MODIFIED,
+///         Outcome::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+///     }
+/// }
+///
+/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+/// let mut request = HeaderMap::new();
+/// request.insert(IF_MATCH, HeaderValue::from_static("\"v1\""));
+/// let outcome = evaluate(&Method::PUT, &request, Some(&current));
+/// assert_eq!(status(outcome), StatusCode::PRECONDITION_FAILED);
+/// ```
 #[must_use]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {

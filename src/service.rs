@@ -14,6 +14,28 @@ use crate::request::consults_source;
 /// `304 Not Modified` or `412 Precondition Failed` (RFC 9110 §13).
 ///
 /// Build it with [`ConditionalLayer`]; see the [crate docs](crate) for the behaviour.
+///
+/// ```
+/// use http::{Request, Response, StatusCode, header};
+/// use tower::{ServiceExt, service_fn};
+/// use tower_conditional::Conditional;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let inner = service_fn(|_: Request<String>| async {
+///     Ok::<_, std::convert::Infallible>(Response::new(String::from("Hello")))
+/// });
+/// let service = Conditional::new(inner);
+///
+/// let get = Request::get("/").body(String::new()).unwrap();
+/// let response = service.clone().oneshot(get).await.unwrap();
+/// let etag = response.headers()[header::ETAG].clone();
+///
+/// let revalidate = Request::get("/").header(header::IF_NONE_MATCH, etag).body(String::new()).unwrap();
+/// let response = service.oneshot(revalidate).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Conditional<S> {
     inner: S,
@@ -22,6 +44,21 @@ pub struct Conditional<S> {
 
 impl<S> Conditional<S> {
     /// Wraps `inner` with the default settings of [`ConditionalLayer::new`].
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::Conditional;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let router: Router = Router::new().route("/", get(|| async { "Hello" }));
+    /// let service = Conditional::new(router.with_state(()));
+    /// let response = service.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert!(response.headers().contains_key(header::ETAG));
+    /// # }
+    /// ```
     pub fn new(inner: S) -> Self {
         Self::with_config(inner, Arc::default())
     }
@@ -31,21 +68,73 @@ impl<S> Conditional<S> {
     }
 
     /// A [`ConditionalLayer`] with the default settings.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use tower_conditional::Conditional;
+    ///
+    /// // `S` is not used: name any type.
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "Hello" }))
+    ///     .layer(Conditional::<()>::layer().weak_tags(true));
+    /// # let _ = app;
+    /// ```
     pub fn layer() -> ConditionalLayer {
         ConditionalLayer::new()
     }
 
     /// The inner service.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use tower_conditional::Conditional;
+    ///
+    /// let router: Router = Router::new().route("/", get(|| async { "Hello" }));
+    /// let service = Conditional::new(router);
+    /// let inner: &Router = service.get_ref();
+    /// # let _ = inner;
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// The inner service, mutably.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, StatusCode};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::Conditional;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut service = Conditional::new(Router::new().route("/", get(|| async { "Hello" })));
+    /// // Swap in another router, keeping the layer's settings.
+    /// *service.get_mut() = Router::new().route("/other", get(|| async { "Other" }));
+    /// let response = service.oneshot(Request::get("/other").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::OK);
+    /// # }
+    /// ```
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
 
     /// Unwraps the inner service.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::Conditional;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = Conditional::new(Router::new().route("/", get(|| async { "Hello" })));
+    /// let router: Router = service.into_inner(); // without the layer again
+    /// let response = router.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert!(!response.headers().contains_key(header::ETAG));
+    /// # }
+    /// ```
     pub fn into_inner(self) -> S {
         self.inner
     }

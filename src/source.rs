@@ -115,9 +115,53 @@ use http::{HeaderMap, HeaderName, HeaderValue, request};
 use crate::{EntityTag, Validators};
 
 /// The error type a [`ValidatorSource`] may fail with.
+///
+/// A failing source makes the layer fall back for GET (the handler runs) and refuse conditional
+/// writes with 503:
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{BoxError, ConditionalLayer, Current};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let source = |_: &http::request::Parts| async {
+///     Err::<Current, BoxError>("database unavailable".into())
+/// };
+/// let app: Router = Router::new()
+///     .route("/item", get(|| async { "item" }).put(|| async { "written" }))
+///     .layer(ConditionalLayer::new().validator_source(source));
+///
+/// let read = Request::get("/item").body(Body::empty()).unwrap();
+/// assert_eq!(app.clone().oneshot(read).await.unwrap().status(), StatusCode::OK);
+/// let write = Request::put("/item").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+/// assert_eq!(app.oneshot(write).await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+/// # }
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The future a [`ValidatorSource`] returns.
+///
+/// What a hand-written [`ValidatorSource`] returns: a boxed `async` block.
+///
+/// ```
+/// use http::request::Parts;
+/// use tower_conditional::{Current, EntityTag, Representation, SourceFuture, ValidatorSource};
+///
+/// struct Fixed(&'static str);
+///
+/// impl ValidatorSource for Fixed {
+///     fn current(&self, _request: &Parts) -> SourceFuture {
+///         let version = self.0;
+///         Box::pin(async move {
+///             Ok(Current::Exists(Representation::new().etag(EntityTag::strong(version)?)))
+///         })
+///     }
+/// }
+/// # let _ = tower_conditional::ConditionalLayer::new().validator_source(Fixed("v1"));
+/// ```
 pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> + Send>>;
 
 /// Tells the current validators of a request's target resource before the handler runs.
@@ -125,8 +169,74 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 /// Implemented for closures `Fn(&http::request::Parts) -> impl Future<Output = Result<Current,
 /// E>>` where `E: Into<BoxError>`. The future must be `'static`: clone from the request what it
 /// needs.
+///
+/// A source over an in-memory table of versions, shared with the handlers that write them:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode, header, request::Parts};
+/// use tower::ServiceExt;
+/// use tower_conditional::{ConditionalLayer, Current, EntityTag, Representation, SourceFuture, ValidatorSource};
+///
+/// #[derive(Clone, Default)]
+/// struct Versions(Arc<Mutex<HashMap<String, u64>>>);
+///
+/// impl ValidatorSource for Versions {
+///     fn current(&self, request: &Parts) -> SourceFuture {
+///         let version = self.0.lock().unwrap().get(request.uri.path()).copied();
+///         Box::pin(async move {
+///             Ok(match version {
+///                 Some(v) => Current::Exists(Representation::new().etag(EntityTag::strong(&format!("v{v}"))?)),
+///                 None => Current::Missing,
+///             })
+///         })
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let versions = Versions::default();
+/// versions.0.lock().unwrap().insert("/items/1".into(), 3);
+/// let app: Router = Router::new()
+///     .route("/items/{id}", get(|| async { "item" }))
+///     .layer(ConditionalLayer::new().validator_source(versions));
+///
+/// let request = Request::get("/items/1")
+///     .header(header::IF_NONE_MATCH, "\"v3\"")
+///     .body(Body::empty())
+///     .unwrap();
+/// assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::NOT_MODIFIED);
+/// # }
+/// ```
 pub trait ValidatorSource: Send + Sync + 'static {
     /// Looks up the current state of the resource `request` targets.
+    ///
+    /// The layer calls it; calling it directly shows what a source says:
+    ///
+    /// ```
+    /// use http::Request;
+    /// use tower_conditional::{BoxError, Current, EntityTag, Representation, ValidatorSource};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let source = |request: &http::request::Parts| {
+    ///     let known = request.uri.path() == "/known";
+    ///     async move {
+    ///         Ok::<_, BoxError>(if known {
+    ///             Current::Exists(Representation::new().etag(EntityTag::strong("v1")?))
+    ///         } else {
+    ///             Current::Missing
+    ///         })
+    ///     }
+    /// };
+    /// let (parts, ()) = Request::get("/known").body(()).unwrap().into_parts();
+    /// assert!(matches!(source.current(&parts).await.unwrap(), Current::Exists(_)));
+    /// let (parts, ()) = Request::get("/other").body(()).unwrap().into_parts();
+    /// assert!(matches!(source.current(&parts).await.unwrap(), Current::Missing));
+    /// # }
+    /// ```
     fn current(&self, request: &request::Parts) -> SourceFuture;
 }
 
@@ -143,6 +253,38 @@ where
 }
 
 /// What a [`ValidatorSource`] knows of a resource.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let source = |request: &http::request::Parts| {
+///     let path = request.uri.path().to_owned();
+///     async move {
+///         Ok::<_, BoxError>(match path.as_str() {
+///             "/items/1" => Current::Exists(Representation::new().etag(EntityTag::strong("v1")?)),
+///             "/items/2" => Current::Missing,
+///             _ => Current::Unknown, // the layer behaves as without a source
+///         })
+///     }
+/// };
+/// let app: Router = Router::new()
+///     .route("/items/{id}", get(|| async { "item" }).put(|| async { StatusCode::CREATED }))
+///     .layer(ConditionalLayer::new().validator_source(source));
+///
+/// // Create only: `If-None-Match: *` passes on a missing resource and fails on an existing one.
+/// let create = |uri| Request::put(uri).header(header::IF_NONE_MATCH, "*").body(Body::empty()).unwrap();
+/// assert_eq!(app.clone().oneshot(create("/items/2")).await.unwrap().status(), StatusCode::CREATED);
+/// assert_eq!(
+///     app.oneshot(create("/items/1")).await.unwrap().status(),
+///     StatusCode::PRECONDITION_FAILED
+/// );
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub enum Current {
     /// The resource exists with this representation.
@@ -158,6 +300,32 @@ pub enum Current {
 /// The validators of a resource's current representation, and the cache headers its 200 would
 /// carry, which a 304 must repeat (RFC 9110 §15.4.5): `Cache-Control`, `Expires`, `Vary`,
 /// `Content-Location`.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{HeaderValue, Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let source = |_: &http::request::Parts| async {
+///     Ok::<_, BoxError>(Current::Exists(
+///         Representation::new()
+///             .etag(EntityTag::strong("v1")?)
+///             .header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60")),
+///     ))
+/// };
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "Hello" }))
+///     .layer(ConditionalLayer::new().validator_source(source));
+///
+/// let request = Request::get("/").header(header::IF_NONE_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+/// let response = app.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+/// assert_eq!(response.headers()[header::CACHE_CONTROL], "max-age=60"); // as the 200 would
+/// # }
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Representation {
     validators: Validators,
@@ -166,34 +334,85 @@ pub struct Representation {
 
 impl Representation {
     /// A representation with no validators and no headers yet.
+    ///
+    /// ```
+    /// use tower_conditional::{Representation, Validators};
+    ///
+    /// let representation = Representation::new();
+    /// assert_eq!(representation.validators(), &Validators::new());
+    /// assert!(representation.headers().is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets the entity tag.
+    ///
+    /// ```
+    /// use tower_conditional::{EntityTag, Representation};
+    ///
+    /// let representation = Representation::new().etag(EntityTag::strong("v1").unwrap());
+    /// assert_eq!(representation.validators().etag, Some(EntityTag::strong("v1").unwrap()));
+    /// ```
     pub fn etag(mut self, etag: EntityTag) -> Self {
         self.validators.etag = Some(etag);
         self
     }
 
     /// Sets the modification date.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use tower_conditional::Representation;
+    ///
+    /// let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let representation = Representation::new().last_modified(modified);
+    /// assert_eq!(representation.validators().last_modified, Some(modified));
+    /// ```
     pub fn last_modified(mut self, last_modified: SystemTime) -> Self {
         self.validators.last_modified = Some(last_modified);
         self
     }
 
     /// Adds a header the 200 would carry and a 304 must repeat, such as `Cache-Control`.
+    ///
+    /// ```
+    /// use http::{HeaderValue, header};
+    /// use tower_conditional::Representation;
+    ///
+    /// let representation = Representation::new()
+    ///     .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+    ///     .header(header::VARY, HeaderValue::from_static("accept-encoding"));
+    /// assert_eq!(representation.headers()[header::VARY], "accept-encoding");
+    /// ```
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
     }
 
     /// The validators.
+    ///
+    /// ```
+    /// use tower_conditional::{EntityTag, Representation, Validators};
+    ///
+    /// let tag = EntityTag::strong("v1").unwrap();
+    /// let representation = Representation::from(Validators::new().with_etag(tag.clone()));
+    /// assert_eq!(representation.validators().etag.as_ref(), Some(&tag));
+    /// ```
     pub fn validators(&self) -> &Validators {
         &self.validators
     }
 
     /// The cache headers.
+    ///
+    /// ```
+    /// use http::{HeaderValue, header};
+    /// use tower_conditional::Representation;
+    ///
+    /// let representation =
+    ///     Representation::new().header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+    /// assert_eq!(representation.headers()[header::CACHE_CONTROL], "max-age=60");
+    /// ```
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -215,6 +434,60 @@ impl From<Validators> for Representation {
 /// between. Make the write a compare-and-swap against the version the check saw: write only if
 /// the resource's tag is still [`PreconditionCheck::etag`] (or it is still missing, when
 /// [`PreconditionCheck::existed`] is `false`), and answer 412 otherwise.
+///
+/// A compare-and-swap write: the handler writes only if the stored version is still the one the
+/// check saw, and answers 412 otherwise.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use axum::{Extension, Router, body::Body, extract::State, routing::put};
+/// use http::{Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{
+///     BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation,
+/// };
+///
+/// type Store = Arc<Mutex<u64>>; // the resource's version; the ETag is `"v{version}"`
+///
+/// fn tag(version: u64) -> EntityTag {
+///     EntityTag::strong(&format!("v{version}")).unwrap()
+/// }
+///
+/// async fn write(State(store): State<Store>, check: Option<Extension<PreconditionCheck>>) -> StatusCode {
+///     let mut version = store.lock().unwrap();
+///     if let Some(Extension(check)) = check {
+///         // Another writer may have come in since the check: compare, then swap.
+///         if !check.etag().is_some_and(|seen| seen.strong_eq(&tag(*version))) {
+///             return StatusCode::PRECONDITION_FAILED;
+///         }
+///     }
+///     *version += 1; // ...and write the new content
+///     StatusCode::NO_CONTENT
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let store: Store = Arc::new(Mutex::new(1));
+/// let source = {
+///     let store = store.clone();
+///     move |_: &http::request::Parts| {
+///         let version = *store.lock().unwrap();
+///         async move { Ok::<_, BoxError>(Current::Exists(Representation::new().etag(tag(version)))) }
+///     }
+/// };
+/// let app = Router::new()
+///     .route("/doc", put(write))
+///     .with_state(store.clone())
+///     .layer(ConditionalLayer::new().validator_source(source));
+///
+/// let update = || Request::put("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+/// assert_eq!(app.clone().oneshot(update()).await.unwrap().status(), StatusCode::NO_CONTENT);
+/// assert_eq!(*store.lock().unwrap(), 2);
+/// // v1 is gone: the second write with the same `If-Match` is refused.
+/// assert_eq!(app.oneshot(update()).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
+/// assert_eq!(*store.lock().unwrap(), 2);
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct PreconditionCheck {
     pub(crate) current: Option<Validators>,
@@ -222,16 +495,86 @@ pub struct PreconditionCheck {
 
 impl PreconditionCheck {
     /// Whether the resource existed when checked.
+    ///
+    /// ```
+    /// use axum::{Extension, Router, body::Body, routing::put};
+    /// use http::{Request, StatusCode, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{BoxError, ConditionalLayer, Current, PreconditionCheck};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // Create only if still missing when written.
+    /// async fn create(Extension(check): Extension<PreconditionCheck>) -> StatusCode {
+    ///     assert!(!check.existed());
+    ///     StatusCode::CREATED
+    /// }
+    /// let source = |_: &http::request::Parts| async { Ok::<_, BoxError>(Current::Missing) };
+    /// let app: Router = Router::new()
+    ///     .route("/new", put(create))
+    ///     .layer(ConditionalLayer::new().validator_source(source));
+    /// let request = Request::put("/new").header(header::IF_NONE_MATCH, "*").body(Body::empty()).unwrap();
+    /// assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::CREATED);
+    /// # }
+    /// ```
     pub fn existed(&self) -> bool {
         self.current.is_some()
     }
 
     /// The validators the check saw, `None` when the resource did not exist.
+    ///
+    /// ```
+    /// use axum::{Extension, Router, body::Body, routing::delete};
+    /// use http::{Request, StatusCode, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// async fn remove(Extension(check): Extension<PreconditionCheck>) -> StatusCode {
+    ///     let seen = check.validators().and_then(|validators| validators.etag.clone());
+    ///     assert_eq!(seen, Some(EntityTag::strong("v1").unwrap()));
+    ///     StatusCode::NO_CONTENT
+    /// }
+    /// let source = |_: &http::request::Parts| async {
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().etag(EntityTag::strong("v1")?)))
+    /// };
+    /// let app: Router = Router::new()
+    ///     .route("/doc", delete(remove))
+    ///     .layer(ConditionalLayer::new().validator_source(source));
+    /// let request = Request::delete("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+    /// assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::NO_CONTENT);
+    /// # }
+    /// ```
     pub fn validators(&self) -> Option<&Validators> {
         self.current.as_ref()
     }
 
     /// The entity tag the check saw, if the resource existed and had one.
+    ///
+    /// ```
+    /// use axum::{Extension, Router, body::Body, routing::put};
+    /// use http::{Request, StatusCode, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// async fn update(Extension(check): Extension<PreconditionCheck>) -> String {
+    ///     // e.g. UPDATE items SET ... WHERE id = $1 AND version = <this tag>
+    ///     format!("swapped from {}", check.etag().unwrap())
+    /// }
+    /// let source = |_: &http::request::Parts| async {
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().etag(EntityTag::strong("v1")?)))
+    /// };
+    /// let app: Router = Router::new()
+    ///     .route("/doc", put(update))
+    ///     .layer(ConditionalLayer::new().validator_source(source));
+    /// let request = Request::put("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+    /// let response = app.oneshot(request).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::OK);
+    /// # }
+    /// ```
     pub fn etag(&self) -> Option<&EntityTag> {
         self.current.as_ref()?.etag.as_ref()
     }
