@@ -315,7 +315,7 @@ fn sqlite_sql(sql: &str) -> String {
 
 /// The entity tag of a version.
 pub fn version_tag(version: i64) -> EntityTag {
-    EntityTag::strong(&format!("v{version}")).unwrap_or_else(|_| unreachable!("digits are etagc"))
+    EntityTag::strong(format!("v{version}")).unwrap_or_else(|_| unreachable!("digits are etagc"))
 }
 
 /// The version a tag names, if it is one of [`version_tag`]'s.

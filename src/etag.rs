@@ -80,9 +80,12 @@ impl EntityTag {
     /// let tag = EntityTag::strong("v1").unwrap();
     /// assert_eq!(tag.to_string(), "\"v1\"");
     /// assert!(EntityTag::strong("a \"quoted\" tag").is_err());
+    /// // Owned text too, such as a version formatted on the spot.
+    /// let version = 7;
+    /// assert_eq!(EntityTag::strong(format!("v{version}")).unwrap().to_string(), "\"v7\"");
     /// ```
-    pub fn strong(opaque: &str) -> Result<Self, InvalidEntityTag> {
-        Self::from_opaque(false, opaque.as_bytes())
+    pub fn strong(opaque: impl AsRef<str>) -> Result<Self, InvalidEntityTag> {
+        Self::from_opaque(false, opaque.as_ref().as_bytes())
     }
 
     /// A weak tag (`W/"…"`) with the given opaque value (without quotes).
@@ -96,8 +99,8 @@ impl EntityTag {
     /// assert_eq!(tag.to_string(), "W/\"v1\"");
     /// assert!(tag.is_weak());
     /// ```
-    pub fn weak(opaque: &str) -> Result<Self, InvalidEntityTag> {
-        Self::from_opaque(true, opaque.as_bytes())
+    pub fn weak(opaque: impl AsRef<str>) -> Result<Self, InvalidEntityTag> {
+        Self::from_opaque(true, opaque.as_ref().as_bytes())
     }
 
     /// Parses a complete entity tag such as `"abc"` or `W/"abc"`. Surrounding whitespace is

@@ -13,7 +13,7 @@
 //!
 //! async fn show_item(preconditions: Preconditions) -> Response {
 //!     let version = 42; // e.g. SELECT version FROM items WHERE id = $1
-//!     let current = Validators::new().with_etag(EntityTag::strong(&format!("v{version}")).unwrap());
+//!     let current = Validators::new().with_etag(EntityTag::strong(format!("v{version}")).unwrap());
 //!     if let Err(early) = preconditions.check::<axum::body::Body>(Some(&current)) {
 //!         return early; // 304 or 412, with the ETag
 //!     }
@@ -48,7 +48,7 @@ use crate::{Outcome, Validators, evaluate};
 ///
 /// async fn report(preconditions: Preconditions) -> Response {
 ///     let version = 17; // e.g. SELECT version FROM reports WHERE id = $1
-///     let tag = EntityTag::strong(&format!("rev-{version}")).unwrap();
+///     let tag = EntityTag::strong(format!("rev-{version}")).unwrap();
 ///     let current = Validators::new().with_etag(tag.clone());
 ///     if let Err(early) = preconditions.check::<Body>(Some(&current)) {
 ///         return early; // 304 or 412, with the ETag

@@ -138,6 +138,27 @@ pub enum Outcome {
     PreconditionFailed,
 }
 
+impl Outcome {
+    /// The status to answer with instead of the normal response: `304` or `412`; `None` for
+    /// [`Outcome::Proceed`].
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use tower_conditional::Outcome;
+    ///
+    /// assert_eq!(Outcome::NotModified.status(), Some(StatusCode::NOT_MODIFIED));
+    /// assert_eq!(Outcome::PreconditionFailed.status(), Some(StatusCode::PRECONDITION_FAILED));
+    /// assert_eq!(Outcome::Proceed.status(), None);
+    /// ```
+    pub fn status(self) -> Option<http::StatusCode> {
+        match self {
+            Self::Proceed => None,
+            Self::NotModified => Some(http::StatusCode::NOT_MODIFIED),
+            Self::PreconditionFailed => Some(http::StatusCode::PRECONDITION_FAILED),
+        }
+    }
+}
+
 /// Evaluates the preconditions of a request against the current representation, in the order
 /// of RFC 9110 §13.2.2.
 ///

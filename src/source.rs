@@ -93,7 +93,7 @@
 //!     // Look the version up cheaply; here it is derived from the path.
 //!     let version = request.uri.path().len();
 //!     async move {
-//!         let tag = EntityTag::strong(&format!("v{version}"))?;
+//!         let tag = EntityTag::strong(format!("v{version}"))?;
 //!         Ok::<_, tower_conditional::BoxError>(Current::Exists(
 //!             Representation::new()
 //!                 .etag(tag)
@@ -188,7 +188,7 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 ///         let version = self.0.lock().unwrap().get(request.uri.path()).copied();
 ///         Box::pin(async move {
 ///             Ok(match version {
-///                 Some(v) => Current::Exists(Representation::new().etag(EntityTag::strong(&format!("v{v}"))?)),
+///                 Some(v) => Current::Exists(Representation::new().etag(EntityTag::strong(format!("v{v}"))?)),
 ///                 None => Current::Missing,
 ///             })
 ///         })
@@ -450,7 +450,7 @@ impl From<Validators> for Representation {
 /// type Store = Arc<Mutex<u64>>; // the resource's version; the ETag is `"v{version}"`
 ///
 /// fn tag(version: u64) -> EntityTag {
-///     EntityTag::strong(&format!("v{version}")).unwrap()
+///     EntityTag::strong(format!("v{version}")).unwrap()
 /// }
 ///
 /// async fn write(State(store): State<Store>, check: Option<Extension<PreconditionCheck>>) -> StatusCode {
