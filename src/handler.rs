@@ -24,7 +24,7 @@
 //! # }
 //! ```
 //!
-//! Without a framework, build it from the request with [`Preconditions::from_request_parts`],
+//! Without a framework, build it from the request with [`Preconditions::from_parts`],
 //! or call [`evaluate`](crate::evaluate) directly.
 
 use http::{HeaderMap, Method, Response, StatusCode, request};
@@ -85,9 +85,9 @@ impl Preconditions {
     ///
     /// let request = Request::get("/").header(header::IF_NONE_MATCH, "\"v1\"").body(()).unwrap();
     /// let (parts, _body) = request.into_parts();
-    /// assert!(Preconditions::from_request_parts(&parts).is_conditional());
+    /// assert!(Preconditions::from_parts(&parts).is_conditional());
     /// ```
-    pub fn from_request_parts(parts: &request::Parts) -> Self {
+    pub fn from_parts(parts: &request::Parts) -> Self {
         Self::new(parts.method.clone(), &parts.headers)
     }
 
@@ -164,7 +164,7 @@ impl Preconditions {
     pub fn check<B: Default>(&self, current: Option<&Validators>) -> Result<(), Response<B>> {
         match self.evaluate(current) {
             Outcome::Proceed => Ok(()),
-            Outcome::NotModified => Err(not_modified(current.cloned().unwrap_or_default())),
+            Outcome::NotModified => Err(not_modified(current.unwrap_or(&Validators::new()))),
             Outcome::PreconditionFailed => Err(precondition_failed(current)),
         }
     }
@@ -178,14 +178,14 @@ impl Preconditions {
 /// use tower_conditional::{EntityTag, Validators, not_modified};
 ///
 /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
-/// let mut response: Response<String> = not_modified(current);
+/// let mut response: Response<String> = not_modified(&current);
 /// response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
 /// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
 /// assert_eq!(response.headers()[header::ETAG], "\"v1\"");
 /// assert!(response.body().is_empty());
 /// ```
-pub fn not_modified<B: Default>(current: Validators) -> Response<B> {
-    validator_response(StatusCode::NOT_MODIFIED, Some(&current))
+pub fn not_modified<B: Default>(current: &Validators) -> Response<B> {
+    validator_response(StatusCode::NOT_MODIFIED, Some(current))
 }
 
 /// A `412 Precondition Failed` with an empty body, carrying `current`'s validators when the
@@ -225,7 +225,7 @@ impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for Preconditions {
         parts: &mut request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_request_parts(parts))
+        Ok(Self::from_parts(parts))
     }
 }
 

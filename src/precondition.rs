@@ -17,6 +17,10 @@ use crate::fields::{single_date, single_value, validator_seconds};
 
 /// The validators of the current representation of a resource (RFC 9110 §8.8).
 ///
+/// Build it with [`Validators::new`] and the `with_*` setters, and read its fields. It may gain
+/// fields (it is `#[non_exhaustive]`), so it cannot be written as a struct literal outside
+/// this crate.
+///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use tower_conditional::{EntityTag, Validators};
@@ -27,6 +31,7 @@ use crate::fields::{single_date, single_value, validator_seconds};
 /// assert!(validators.etag.is_some());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Validators {
     /// The entity tag (`ETag`), if the representation has one.
     pub etag: Option<EntityTag>,
