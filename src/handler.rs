@@ -14,8 +14,8 @@
 //! async fn show_item(preconditions: Preconditions) -> Response {
 //!     let version = 42; // e.g. SELECT version FROM items WHERE id = $1
 //!     let current = Validators::new().with_etag(EntityTag::strong(format!("v{version}")).unwrap());
-//!     if let Err(early) = preconditions.check::<axum::body::Body>(Some(&current)) {
-//!         return early; // 304 or 412, with the ETag
+//!     if let Err(early) = preconditions.check(Some(&current)) {
+//!         return early.into_response(); // 304 or 412, with the ETag
 //!     }
 //!     let etag = current.etag.unwrap().to_header_value();
 //!     ([(http::header::ETAG, etag)], "the expensive rendering").into_response()
@@ -50,8 +50,8 @@ use crate::{Outcome, Validators, evaluate};
 ///     let version = 17; // e.g. SELECT version FROM reports WHERE id = $1
 ///     let tag = EntityTag::strong(format!("rev-{version}")).unwrap();
 ///     let current = Validators::new().with_etag(tag.clone());
-///     if let Err(early) = preconditions.check::<Body>(Some(&current)) {
-///         return early; // 304 or 412, with the ETag
+///     if let Err(early) = preconditions.check(Some(&current)) {
+///         return early.into_response(); // 304 or 412, with the ETag
 ///     }
 ///     (tag, "the expensive report").into_response()
 /// }
@@ -144,11 +144,11 @@ impl Preconditions {
         evaluate(&self.method, &self.conditions, current)
     }
 
-    /// `Ok(())` when the handler should go on; otherwise the response to send instead: a
-    /// [`not_modified`] or a [`precondition_failed`] response carrying `current`'s validators.
+    /// `Ok(())` when the handler should go on; otherwise the [`Early`] answer to send instead:
+    /// a `304 Not Modified` or a `412 Precondition Failed` carrying `current`'s validators.
     ///
     /// ```
-    /// use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+    /// use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
     /// use tower_conditional::{EntityTag, Preconditions, Validators};
     ///
     /// let mut headers = HeaderMap::new();
@@ -156,17 +156,150 @@ impl Preconditions {
     /// let preconditions = Preconditions::new(Method::GET, &headers);
     /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
     ///
-    /// let early = preconditions.check::<String>(Some(&current)).unwrap_err();
+    /// let early = preconditions.check(Some(&current)).unwrap_err();
     /// assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
     /// assert_eq!(early.headers()[header::ETAG], "\"v1\"");
-    /// assert!(preconditions.check::<String>(None).is_ok()); // no resource: the handler's 404
+    /// let response: Response<String> = early.into(); // or, with axum, `early.into_response()`
+    /// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    /// assert!(preconditions.check(None).is_ok()); // no resource: the handler's 404
     /// ```
-    pub fn check<B: Default>(&self, current: Option<&Validators>) -> Result<(), Response<B>> {
-        match self.evaluate(current) {
-            Outcome::Proceed => Ok(()),
-            Outcome::NotModified => Err(not_modified(current.unwrap_or(&Validators::new()))),
-            Outcome::PreconditionFailed => Err(precondition_failed(current)),
+    pub fn check(&self, current: Option<&Validators>) -> Result<(), Early> {
+        let status = match self.evaluate(current) {
+            Outcome::Proceed => return Ok(()),
+            Outcome::NotModified => StatusCode::NOT_MODIFIED,
+            Outcome::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(current) = current {
+            set_validators(&mut headers, current);
         }
+        Err(Early { status, headers })
+    }
+}
+
+/// What a handler sends instead of its normal response when [`Preconditions::check`] says so:
+/// a `304 Not Modified` or a `412 Precondition Failed` with the current validators. Add the
+/// `Cache-Control`, `Expires`, `Vary` and `Content-Location` a 200 would carry
+/// ([`Early::headers_mut`]), then send it: `early.into_response()` with the `axum` feature, or
+/// `Response::from(early)` for any body type that has an empty value.
+///
+/// Through axum, a 304 gets no `Content-Length` at all: a 304's length would have to be the
+/// 200's (RFC 9110 §8.6), and axum's router would add `Content-Length: 0` to an empty body.
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use axum::{Router, body::Body, response::{IntoResponse, Response}, routing::get};
+/// use http::{HeaderValue, Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{EntityTag, Preconditions, Validators};
+///
+/// async fn page(preconditions: Preconditions) -> Response {
+///     let current = Validators::new().with_etag(EntityTag::strong("v3").unwrap());
+///     if let Err(mut early) = preconditions.check(Some(&current)) {
+///         early
+///             .headers_mut()
+///             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+///         return early.into_response();
+///     }
+///     "the page".into_response()
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app: Router = Router::new().route("/", get(page));
+/// let request = Request::head("/")
+///     .header(header::IF_NONE_MATCH, "\"v3\"")
+///     .body(Body::empty())
+///     .unwrap();
+/// let response = app.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+/// assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+/// assert!(!response.headers().contains_key(header::CONTENT_LENGTH));
+/// # }
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Early {
+    status: StatusCode,
+    headers: HeaderMap,
+}
+
+impl Early {
+    /// `304 Not Modified` or `412 Precondition Failed`.
+    ///
+    /// ```
+    /// use http::{HeaderMap, Method, StatusCode, header};
+    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::IF_MATCH, "\"v1\"".parse().unwrap());
+    /// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+    /// let early = Preconditions::new(Method::PUT, &headers).check(Some(&current)).unwrap_err();
+    /// assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The header fields: the current `ETag` and `Last-Modified`.
+    ///
+    /// ```
+    /// use http::{HeaderMap, Method, header};
+    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::IF_NONE_MATCH, "\"v1\"".parse().unwrap());
+    /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// let early = Preconditions::new(Method::GET, &headers).check(Some(&current)).unwrap_err();
+    /// assert_eq!(early.headers()[header::ETAG], "\"v1\"");
+    /// ```
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The header fields, to add what a 200 would carry (`Cache-Control`, `Vary`, ...).
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, Method, Response, header};
+    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::IF_NONE_MATCH, "\"v1\"".parse().unwrap());
+    /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// let mut early = Preconditions::new(Method::GET, &headers).check(Some(&current)).unwrap_err();
+    /// early.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    /// let response: Response<()> = early.into();
+    /// assert_eq!(response.headers()[header::VARY], "accept-encoding");
+    /// ```
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+}
+
+impl<B: Default> From<Early> for Response<B> {
+    fn from(early: Early) -> Self {
+        let mut response = Response::new(B::default());
+        *response.status_mut() = early.status;
+        *response.headers_mut() = early.headers;
+        response
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for Early {
+    fn into_response(self) -> axum_core::response::Response {
+        use crate::body::ConditionalBody;
+        // A 304's content is the 200's, unsent: a body of no stated length, so that nothing
+        // adds a `Content-Length: 0` that contradicts the representation's (RFC 9110 §8.6).
+        let body = if self.status == StatusCode::NOT_MODIFIED {
+            ConditionalBody::<axum_core::body::Body>::omitted()
+        } else {
+            ConditionalBody::empty()
+        };
+        let mut response = Response::new(axum_core::body::Body::new(body));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response
     }
 }
 
@@ -246,20 +379,20 @@ mod tests {
         headers.insert(IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
         let get = Preconditions::new(Method::GET, &headers);
         assert!(get.is_conditional());
-        let early = get.check::<()>(Some(&current())).unwrap_err();
+        let early = get.check(Some(&current())).unwrap_err();
         assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(early.headers()[ETAG], "\"v1\"");
 
         let put = Preconditions::new(Method::PUT, &headers);
-        let early = put.check::<()>(Some(&current())).unwrap_err();
+        let early = put.check(Some(&current())).unwrap_err();
         assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
-        assert!(put.check::<()>(None).is_ok());
+        assert!(put.check(None).is_ok());
 
         let mut headers = HeaderMap::new();
         headers.insert(IF_MATCH, HeaderValue::from_static("\"v1\""));
         let delete = Preconditions::new(Method::DELETE, &headers);
-        assert!(delete.check::<()>(Some(&current())).is_ok());
-        let early = delete.check::<()>(None).unwrap_err();
+        assert!(delete.check(Some(&current())).is_ok());
+        let early = delete.check(None).unwrap_err();
         assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
         assert!(!early.headers().contains_key(ETAG));
 

@@ -226,7 +226,7 @@ pub use builder::ServiceBuilderExt;
 pub use decision::{Decision, PassReason, TagOrigin};
 pub use etag::{EntityTag, InvalidEntityTag};
 pub use future::ResponseFuture;
-pub use handler::{Preconditions, not_modified, precondition_failed};
+pub use handler::{Early, Preconditions, not_modified, precondition_failed};
 pub use hash::TagHash;
 pub use layer::{ConditionalLayer, DEFAULT_BUFFER_LIMIT, ResponseInfo};
 pub use precondition::{Outcome, Validators, evaluate};
