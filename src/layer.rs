@@ -185,8 +185,7 @@ impl ConditionalLayer {
 
     /// Ask `source` for the current validators before calling the inner service, to answer 304
     /// and 412 without running the handler, protect writes from lost updates, and honour
-    /// `If-Range`. See [`ValidatorSource`](crate::ValidatorSource) and the [`source`
-    /// module](crate::source) for the rules.
+    /// `If-Range`. See [`ValidatorSource`](crate::ValidatorSource) for the rules.
     ///
     /// The source is consulted for GET and HEAD, and for other methods when they carry
     /// preconditions (`If-Match`, `If-None-Match`, `If-Unmodified-Since`).

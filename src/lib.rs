@@ -96,9 +96,9 @@
 //! With [`ConditionalLayer::validator_source`] the layer asks a [`ValidatorSource`] for the
 //! current validators first, answers 304 and 412 without calling the inner service, protects
 //! writes from lost updates, honours `If-Range`, and tells the handler what it checked
-//! ([`PreconditionCheck`]) for a compare-and-swap. See the [`source`] module, and mind
+//! ([`PreconditionCheck`]) for a compare-and-swap. See [`ValidatorSource`], and mind
 //! authentication: a source answers before the handler, so before any check the handler
-//! makes ([`source`] shows the two safe arrangements).
+//! makes ([`ValidatorSource`] shows the two safe arrangements).
 //!
 //! Handlers that know a cheap validator themselves use [`Preconditions`] (an axum extractor with
 //! the `axum` feature) and return [`not_modified`] / [`precondition_failed`] early.
@@ -217,7 +217,7 @@ mod range;
 mod request;
 mod response;
 mod service;
-pub mod source;
+mod source;
 #[cfg(feature = "headers")]
 mod typed;
 
