@@ -305,23 +305,24 @@ pub(crate) const CONDITIONAL_HEADERS: [HeaderName; 4] = [
     IF_UNMODIFIED_SINCE,
 ];
 
+/// The dates, fields and validators the table tests of this module and `range.rs` are written in.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use http::HeaderValue;
     use std::time::{Duration, UNIX_EPOCH};
 
-    const T0: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
-    const T0_RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
+    pub(crate) const T0: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+    pub(crate) const T0_RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
     const T0_ASCTIME: &str = "Sun Nov  6 08:49:37 1994";
-    const EARLIER: &str = "Sun, 06 Nov 1994 08:49:36 GMT";
-    const LATER: &str = "Sun, 06 Nov 1994 08:49:38 GMT";
+    pub(crate) const EARLIER: &str = "Sun, 06 Nov 1994 08:49:36 GMT";
+    pub(crate) const LATER: &str = "Sun, 06 Nov 1994 08:49:38 GMT";
 
-    fn t0() -> SystemTime {
+    pub(crate) fn t0() -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(784_111_777)
     }
 
-    fn headers(fields: &[(&HeaderName, &str)]) -> HeaderMap {
+    pub(crate) fn headers(fields: &[(&HeaderName, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in fields {
             map.append(
@@ -332,15 +333,15 @@ mod tests {
         map
     }
 
-    fn tagged(tag: &str) -> Validators {
+    pub(crate) fn tagged(tag: &str) -> Validators {
         Validators::new().with_etag(tag.parse().unwrap())
     }
 
-    fn dated() -> Validators {
+    pub(crate) fn dated() -> Validators {
         Validators::new().with_last_modified(t0())
     }
 
-    fn both(tag: &str) -> Validators {
+    pub(crate) fn both(tag: &str) -> Validators {
         tagged(tag).with_last_modified(t0())
     }
 

@@ -95,37 +95,11 @@ pub(crate) fn remove_range(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderName, HeaderValue};
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-    const T0: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
-    const T0_RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
-    const EARLIER: &str = "Sun, 06 Nov 1994 08:49:36 GMT";
-    const LATER: &str = "Sun, 06 Nov 1994 08:49:38 GMT";
-
-    fn t0() -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(784_111_777)
-    }
-
-    fn headers(fields: &[(&HeaderName, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in fields {
-            map.append((*name).clone(), HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
-
-    fn tagged(tag: &str) -> Validators {
-        Validators::new().with_etag(tag.parse().unwrap())
-    }
-
-    fn dated() -> Validators {
-        Validators::new().with_last_modified(t0())
-    }
-
-    fn both(tag: &str) -> Validators {
-        tagged(tag).with_last_modified(t0())
-    }
+    use crate::precondition::tests::{
+        EARLIER, LATER, T0, T0_RFC850, both, dated, headers, t0, tagged,
+    };
+    use http::HeaderName;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn if_range_table() {
