@@ -17,6 +17,12 @@
 //! | `slow-layer` | that handler behind the layer |
 //! | `slow-source` | that handler behind the layer with a validator source that knows its tag |
 //! | `stream` | `GET /stream`: 16 MiB in 64 KiB chunks behind the layer with a 1 MiB limit |
+//! | `loco-etag` | `plain-etag` behind a reproduction of loco-rs 1.2.0's ETag middleware |
+//! | `rustango` | `plain` behind a reproduction of rustango 0.62.0's ETag middleware (tag generated) |
+//!
+//! The two peer middlewares (`examples/peers/`) are baselines for `scripts/count-table`, not code
+//! this crate ships. The tag a mode announces, for a `304` run's `If-None-Match`:
+//! `curl -sI http://127.0.0.1:3100/ | grep -i '^etag'` against a running server of that mode.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
@@ -29,6 +35,13 @@ use http::header::ETAG;
 use http::{HeaderValue, StatusCode};
 use tower::ServiceBuilder;
 use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation, TagHash};
+
+#[path = "peers/loco_etag.rs"]
+mod loco_etag;
+#[path = "peers/rustango_etag.rs"]
+mod rustango_etag;
+
+use rustango_etag::EtagRouterExt as _;
 
 /// The body every mode serves: 1 KiB of HTML-ish text.
 static BODY: [u8; 1024] = {
@@ -141,6 +154,8 @@ fn routed(mode: &str) -> Result<Router, String> {
         "slow-plain" => slow(),
         "slow-layer" => slow().layer(ConditionalLayer::new()),
         "slow-source" => slow().layer(with_source()),
+        "loco-etag" => etag_router(tag.to_header_value()).layer(loco_etag::EtagLayer),
+        "rustango" => plain_router().etag(rustango_etag::EtagLayer::new()),
         "stream" => Router::new()
             .route("/stream", get(|| async { stream_body() }))
             .layer(ConditionalLayer::new().buffer_limit(1024 * 1024)),
