@@ -169,11 +169,7 @@ impl Preconditions {
             Outcome::NotModified => StatusCode::NOT_MODIFIED,
             Outcome::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
         };
-        let mut headers = HeaderMap::new();
-        if let Some(current) = current {
-            set_validators(&mut headers, current);
-        }
-        Err(Early { status, headers })
+        Err(Early::new(status, current))
     }
 }
 
@@ -225,6 +221,15 @@ pub struct Early {
 }
 
 impl Early {
+    /// A bodiless answer with `status` and `current`'s validators, if any.
+    fn new(status: StatusCode, current: Option<&Validators>) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Some(current) = current {
+            set_validators(&mut headers, current);
+        }
+        Self { status, headers }
+    }
+
     /// `304 Not Modified` or `412 Precondition Failed`.
     ///
     /// ```
@@ -318,7 +323,7 @@ impl axum_core::response::IntoResponse for Early {
 /// assert!(response.body().is_empty());
 /// ```
 pub fn not_modified<B: Default>(current: &Validators) -> Response<B> {
-    validator_response(StatusCode::NOT_MODIFIED, Some(current))
+    Early::new(StatusCode::NOT_MODIFIED, Some(current)).into()
 }
 
 /// A `412 Precondition Failed` with an empty body, carrying `current`'s validators when the
@@ -338,16 +343,7 @@ pub fn not_modified<B: Default>(current: &Validators) -> Response<B> {
 /// assert!(!response.headers().contains_key(header::ETAG));
 /// ```
 pub fn precondition_failed<B: Default>(current: Option<&Validators>) -> Response<B> {
-    validator_response(StatusCode::PRECONDITION_FAILED, current)
-}
-
-fn validator_response<B: Default>(status: StatusCode, current: Option<&Validators>) -> Response<B> {
-    let mut response = Response::new(B::default());
-    *response.status_mut() = status;
-    if let Some(current) = current {
-        set_validators(response.headers_mut(), current);
-    }
-    response
+    Early::new(StatusCode::PRECONDITION_FAILED, current).into()
 }
 
 #[cfg(feature = "axum")]

@@ -13,7 +13,7 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
-use crate::fields::{parse_date, validator_seconds};
+use crate::fields::{parse_date, remove_present, validator_seconds};
 
 use crate::Outcome;
 use crate::Validators;
@@ -159,20 +159,9 @@ pub(crate) fn remove_epoch_dates(headers: &mut HeaderMap) {
     }
 }
 
-/// Removes the fields [`evaluate`] reads. A removal costs a lookup: find the few fields the
-/// request has in one pass, then remove only those.
+/// Removes the fields [`evaluate`] reads.
 pub(crate) fn remove_preconditions(headers: &mut HeaderMap) {
-    let mut present = [false; 4];
-    for name in headers.keys() {
-        for (field, present) in CONDITIONAL_HEADERS.iter().zip(&mut present) {
-            *present |= name == field;
-        }
-    }
-    for (field, present) in CONDITIONAL_HEADERS.iter().zip(present) {
-        if present {
-            headers.remove(field);
-        }
-    }
+    remove_present(headers, &CONDITIONAL_HEADERS);
 }
 
 /// Whether the layer asks its validator source about a request: GET and HEAD always gain from

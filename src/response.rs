@@ -13,7 +13,9 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 
 use crate::Validators;
 use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
-use crate::fields::{content_length, http_date, parse_date, single_value, validator_seconds};
+use crate::fields::{
+    content_length, http_date, parse_date, remove_present, single_value, validator_seconds,
+};
 use crate::source::Representation;
 
 const CONTENT_FIELD_COUNT: usize = 6;
@@ -52,18 +54,7 @@ pub(crate) fn into_precondition_failed(head: &mut response::Parts) {
 }
 
 fn remove_content_fields(head: &mut response::Parts) {
-    // A removal costs a lookup: find the few fields the head has in one pass, then remove those.
-    let mut present = [false; CONTENT_FIELD_COUNT];
-    for name in head.headers.keys() {
-        for (field, present) in CONTENT_FIELDS.iter().zip(&mut present) {
-            *present |= name == field;
-        }
-    }
-    for (field, present) in CONTENT_FIELDS.iter().zip(present) {
-        if present {
-            head.headers.remove(field);
-        }
-    }
+    remove_present(&mut head.headers, &CONTENT_FIELDS);
 }
 
 /// A head with only a status, for the answers the layer makes without the inner service.
