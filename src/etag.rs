@@ -15,7 +15,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use http::HeaderValue;
-use http::header::GetAll;
 
 /// An entity tag: the opaque validator of the `ETag` header (RFC 9110 §8.8.3).
 ///
@@ -360,8 +359,8 @@ pub(crate) enum TagCondition {
 /// reported as [`TagCondition::Invalid`] whatever it contains. `*` must be the only member of the
 /// whole field (`If-Match = "*" / #entity-tag`). Empty list elements and optional whitespace are
 /// accepted (RFC 9110 §5.6.1).
-pub(crate) fn evaluate_tag_field(
-    lines: GetAll<'_, HeaderValue>,
+pub(crate) fn evaluate_tag_field<'a>(
+    lines: impl IntoIterator<Item = &'a HeaderValue>,
     current: Option<TagRef<'_>>,
     comparison: Comparison,
 ) -> TagCondition {

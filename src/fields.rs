@@ -6,13 +6,35 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The one value of a field that must not be repeated; `None` when it is absent or repeated.
-pub(crate) fn single_value<'a>(
-    headers: &'a HeaderMap,
+pub(crate) fn single_value<'a, F: FieldLines + ?Sized>(
+    headers: &'a F,
     name: &HeaderName,
 ) -> Option<&'a HeaderValue> {
-    let mut values = headers.get_all(name).iter();
+    let mut values = headers.lines(name);
     let value = values.next()?;
     values.next().is_none().then_some(value)
+}
+
+/// The field lines of a message, by name: a whole [`HeaderMap`], or the few lines the layer
+/// keeps of a request's preconditions (`request::Conditions`), which need no map of their own.
+pub(crate) trait FieldLines {
+    /// Every line of the field `name`, in order.
+    fn lines<'a>(&'a self, name: &HeaderName) -> impl Iterator<Item = &'a HeaderValue>;
+
+    /// Whether the message has the field `name`.
+    fn has(&self, name: &HeaderName) -> bool {
+        self.lines(name).next().is_some()
+    }
+}
+
+impl FieldLines for HeaderMap {
+    fn lines<'a>(&'a self, name: &HeaderName) -> impl Iterator<Item = &'a HeaderValue> {
+        self.get_all(name).iter()
+    }
+
+    fn has(&self, name: &HeaderName) -> bool {
+        self.contains_key(name)
+    }
 }
 
 /// A copy of the fields of `headers` whose names are `wanted`. One pass over the fields a
@@ -46,7 +68,10 @@ pub(crate) fn remove_present<const N: usize>(headers: &mut HeaderMap, names: &[H
 
 /// An HTTP-date field in any of the three forms of RFC 9110 §5.6.7. Invalid dates (lists of
 /// dates, zones other than GMT, years past 9999, repeated fields) count as absent.
-pub(crate) fn single_date(headers: &HeaderMap, name: &HeaderName) -> Option<SystemTime> {
+pub(crate) fn single_date<F: FieldLines + ?Sized>(
+    headers: &F,
+    name: &HeaderName,
+) -> Option<SystemTime> {
     parse_date(single_value(headers, name)?)
 }
 
@@ -109,9 +134,14 @@ pub(crate) fn has_member(value: &HeaderValue, token: &[u8]) -> bool {
 
 /// Whether `value` starts with `prefix`, compared without regard to case.
 pub(crate) fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
-    value
-        .get(..prefix.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    // Byte by byte, stopping at the first difference: the values checked (a `Content-Type`
+    // against a streaming type) mostly differ within a few bytes, where the slice comparison
+    // would fold the whole prefix first.
+    value.len() >= prefix.len()
+        && value
+            .iter()
+            .zip(prefix)
+            .all(|(byte, expected)| byte.eq_ignore_ascii_case(expected))
 }
 
 #[cfg(test)]

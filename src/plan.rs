@@ -23,7 +23,7 @@ use http_body::SizeHint;
 
 use crate::body::BodyEnd;
 use crate::decision::{PassReason, TagOrigin};
-use crate::fields::{has_member, starts_with_ignore_case};
+use crate::fields::{FieldLines, has_member, starts_with_ignore_case};
 use crate::layer::Config;
 use crate::precondition::{Outcome, ValidatorsRef, evaluate_ref};
 use crate::range::if_range_names;
@@ -233,7 +233,7 @@ pub(crate) enum Verdict {
 pub(crate) fn verdict<'a>(
     status: StatusCode,
     method: &Method,
-    conditions: Option<&HeaderMap>,
+    conditions: Option<&(impl FieldLines + ?Sized)>,
     validators: impl FnOnce() -> ValidatorsRef<'a>,
 ) -> Verdict {
     let Some(conditions) = conditions else {
@@ -680,16 +680,15 @@ mod tests {
             assert_eq!(got, *expected, "{case}");
         }
         assert_eq!(
-            verdict(StatusCode::OK, &get, None, ValidatorsRef::default),
+            verdict(StatusCode::OK, &get, None::<&HeaderMap>, ValidatorsRef::default),
             Send
         );
     }
 
     fn facts(conditions: &[(&str, &str)], representation: Option<Representation>) -> RequestFacts {
-        let conditions = map(conditions);
         RequestFacts {
             method: Method::GET,
-            conditions: (!conditions.is_empty()).then(|| Box::new(conditions)),
+            conditions: crate::request::Conditions::from(&map(conditions)),
             decisions: false,
             rare: representation.map(|representation| {
                 Box::new(crate::request::RareFacts {

@@ -13,7 +13,7 @@ use http::header::{
 use http::{HeaderMap, HeaderName, Method};
 
 use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
-use crate::fields::{single_date, single_value, validator_seconds};
+use crate::fields::{FieldLines, single_date, single_value, validator_seconds};
 
 /// The validators of the current representation of a resource (RFC 9110 §8.8).
 ///
@@ -234,7 +234,7 @@ impl Validators {
 /// [`evaluate`] over borrowed validators.
 pub(crate) fn evaluate_ref(
     method: &Method,
-    request: &HeaderMap,
+    request: &(impl FieldLines + ?Sized),
     current: Option<ValidatorsRef<'_>>,
 ) -> Outcome {
     if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
@@ -247,8 +247,8 @@ pub(crate) fn evaluate_ref(
         .and_then(validator_seconds);
 
     // Step 1: If-Match.
-    if request.contains_key(IF_MATCH) {
-        let passes = match evaluate_tag_field(request.get_all(IF_MATCH), etag, Comparison::Strong) {
+    if request.has(&IF_MATCH) {
+        let passes = match evaluate_tag_field(request.lines(&IF_MATCH), etag, Comparison::Strong) {
             TagCondition::Any => current.is_some(),
             TagCondition::List { matched } => matched,
             TagCondition::Invalid => false,
@@ -266,9 +266,9 @@ pub(crate) fn evaluate_ref(
 
     let safe = matches!(*method, Method::GET | Method::HEAD);
     // Step 3: If-None-Match.
-    if request.contains_key(IF_NONE_MATCH) {
+    if request.has(&IF_NONE_MATCH) {
         let passes =
-            match evaluate_tag_field(request.get_all(IF_NONE_MATCH), etag, Comparison::Weak) {
+            match evaluate_tag_field(request.lines(&IF_NONE_MATCH), etag, Comparison::Weak) {
                 TagCondition::Any => current.is_none(),
                 TagCondition::List { matched } => !matched,
                 TagCondition::Invalid => true,
@@ -293,7 +293,7 @@ pub(crate) fn evaluate_ref(
 }
 
 /// The seconds of an HTTP-date request field, when it is one valid date.
-fn seconds_of(request: &HeaderMap, name: &HeaderName) -> Option<u64> {
+fn seconds_of(request: &(impl FieldLines + ?Sized), name: &HeaderName) -> Option<u64> {
     single_date(request, name).and_then(validator_seconds)
 }
 

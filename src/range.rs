@@ -13,7 +13,7 @@ use http::header::{IF_RANGE, RANGE};
 use http::{HeaderMap, Method, Request};
 
 use crate::etag::TagRef;
-use crate::fields::{single_date, single_value, validator_seconds};
+use crate::fields::{FieldLines, single_date, single_value, validator_seconds};
 use crate::precondition::{Validators, ValidatorsRef};
 
 /// Step 5 of RFC 9110 §13.2.2: whether a GET's `Range` may be honoured given its `If-Range`.
@@ -41,8 +41,11 @@ pub fn if_range_allows_range(request: &HeaderMap, current: &Validators) -> bool 
 }
 
 /// [`if_range_allows_range`] over borrowed validators, read straight from a response head.
-pub(crate) fn if_range_names(request: &HeaderMap, current: ValidatorsRef<'_>) -> bool {
-    if !request.contains_key(IF_RANGE) {
+pub(crate) fn if_range_names(
+    request: &(impl FieldLines + ?Sized),
+    current: ValidatorsRef<'_>,
+) -> bool {
+    if !request.has(&IF_RANGE) {
         return true;
     }
     let Some(value) = single_value(request, &IF_RANGE) else {

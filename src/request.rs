@@ -11,9 +11,9 @@
 use http::header::{
     IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, RANGE,
 };
-use http::{HeaderMap, HeaderValue, Method, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
-use crate::fields::{parse_date, remove_present, validator_seconds};
+use crate::fields::{FieldLines, parse_date, remove_present, validator_seconds};
 
 use crate::Outcome;
 use crate::Validators;
@@ -47,9 +47,8 @@ pub(crate) struct RequestFacts {
     /// GET or HEAD.
     pub(crate) method: Method,
     /// The request's precondition fields, and its `If-Range` when a 206 has to be checked
-    /// against it; `None` when it has none, as most requests do (boxed, so the response future
-    /// stays small).
-    pub(crate) conditions: Option<Box<HeaderMap>>,
+    /// against it; empty for most requests.
+    pub(crate) conditions: Conditions,
     /// Whether responses carry a [`Decision`](crate::Decision) extension.
     pub(crate) decisions: bool,
     /// What only some configurations need, boxed so the common response future stays small.
@@ -64,10 +63,47 @@ pub(crate) struct RareFacts {
     pub(crate) representation: Option<Representation>,
 }
 
+/// The lines of a request's precondition fields (and `If-Range`), copied in the order they
+/// came. Most conditional requests carry one or two lines: a list of them costs one small
+/// allocation, where a `HeaderMap` of its own would cost three and a hashed lookup per field.
+#[derive(Debug, Default)]
+pub(crate) struct Conditions {
+    lines: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Conditions {
+    fn push(&mut self, name: &HeaderName, value: &HeaderValue) {
+        self.lines.push((name.clone(), value.clone()));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
+impl FieldLines for Conditions {
+    fn lines<'a>(&'a self, name: &HeaderName) -> impl Iterator<Item = &'a HeaderValue> {
+        self.lines
+            .iter()
+            .filter(move |(line, _)| line == name)
+            .map(|(_, value)| value)
+    }
+}
+
+impl From<&HeaderMap> for Conditions {
+    fn from(headers: &HeaderMap) -> Self {
+        let mut conditions = Self::default();
+        for (name, value) in headers {
+            conditions.push(name, value);
+        }
+        conditions
+    }
+}
+
 impl RequestFacts {
     /// The request's precondition fields (and `If-Range`), if any.
-    pub(crate) fn conditions(&self) -> Option<&HeaderMap> {
-        self.conditions.as_deref()
+    pub(crate) fn conditions(&self) -> Option<&Conditions> {
+        (!self.conditions.is_empty()).then_some(&self.conditions)
     }
 
     pub(crate) fn uri(&self) -> Option<&Uri> {
@@ -80,10 +116,7 @@ impl RequestFacts {
 
     /// The facts of the same request asked again without `Range` and `If-Range`.
     pub(crate) fn without_if_range(mut self) -> Self {
-        if let Some(conditions) = &mut self.conditions {
-            conditions.remove(IF_RANGE);
-        }
-        self.conditions = self.conditions.filter(|conditions| !conditions.is_empty());
+        self.conditions.lines.retain(|(name, _)| name != IF_RANGE);
         self
     }
 }
@@ -102,13 +135,13 @@ pub(crate) fn plan_request(
         return RequestPlan::PassThrough;
     }
     // One pass over the fields a request has costs less than a lookup for each it might have.
-    let mut conditions = HeaderMap::new();
+    let mut conditions = Conditions::default();
     let (mut range, mut if_range, mut epoch_dates) = (false, false, false);
     for (name, value) in headers {
         if CONDITIONAL_HEADERS.contains(name) {
             epoch_dates |=
                 (name == IF_MODIFIED_SINCE || name == IF_UNMODIFIED_SINCE) && is_epoch_date(value);
-            conditions.append(name.clone(), value.clone());
+            conditions.push(name, value);
         } else if name == IF_RANGE {
             if_range = true;
         } else if name == RANGE {
@@ -119,7 +152,7 @@ pub(crate) fn plan_request(
         representation.is_none() && may_need_whole_representation(method, range, if_range);
     if may_ask_again {
         for value in headers.get_all(IF_RANGE) {
-            conditions.append(IF_RANGE, value.clone());
+            conditions.push(&IF_RANGE, value);
         }
     }
     let uri = config.skip.as_ref().map(|_| uri.clone());
@@ -132,7 +165,7 @@ pub(crate) fn plan_request(
     RequestPlan::Judge {
         facts: RequestFacts {
             method: method.clone(),
-            conditions: (!conditions.is_empty()).then(|| Box::new(conditions)),
+            conditions,
             decisions: config.decisions,
             rare,
         },
@@ -567,7 +600,9 @@ mod tests {
                 } => {
                     let mut names: Vec<String> = facts
                         .conditions()
-                        .map(|conditions| conditions.keys().map(|name| name.to_string()).collect())
+                        .map(|conditions| {
+                            conditions.lines.iter().map(|(name, _)| name.to_string()).collect()
+                        })
                         .unwrap_or_default();
                     names.sort();
                     Some((names, may_ask_again))
@@ -627,8 +662,8 @@ mod tests {
         };
         let again = facts.without_if_range();
         let conditions = again.conditions().unwrap();
-        assert!(conditions.contains_key(IF_NONE_MATCH));
-        assert!(!conditions.contains_key(IF_RANGE));
-        assert!(!conditions.contains_key(IF_MATCH) && !conditions.contains_key(IF_MODIFIED_SINCE));
+        assert!(conditions.has(&IF_NONE_MATCH));
+        assert!(!conditions.has(&IF_RANGE));
+        assert!(!conditions.has(&IF_MATCH) && !conditions.has(&IF_MODIFIED_SINCE));
     }
 }

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 use crate::Validators;
 use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
 use crate::fields::{
-    content_length, http_date, parse_date, remove_present, single_value, validator_seconds,
+    FieldLines, content_length, http_date, parse_date, remove_present, single_value, validator_seconds,
 };
 use crate::source::Representation;
 
@@ -186,11 +186,13 @@ pub(crate) fn weaken_etag(headers: &mut HeaderMap) {
 /// A 304 the inner service made itself (`ServeDir` does) carries its strong tag, even when the
 /// client revalidated the weakened tag of an encoded copy: answer with the tag the client holds,
 /// so that a cache updating its stored gzip response does not make it strong again.
-pub(crate) fn keep_the_clients_weak_tag(headers: &mut HeaderMap, conditions: &HeaderMap) {
+pub(crate) fn keep_the_clients_weak_tag(
+    headers: &mut HeaderMap,
+    conditions: &(impl FieldLines + ?Sized),
+) {
     // Most clients hold no weak tag: nothing to look for without a `/` (of `W/`) in their list.
     let holds_weak = conditions
-        .get_all(IF_NONE_MATCH)
-        .iter()
+        .lines(&IF_NONE_MATCH)
         .any(|line| line.as_bytes().contains(&b'/'));
     if !holds_weak {
         return;
@@ -204,7 +206,7 @@ pub(crate) fn keep_the_clients_weak_tag(headers: &mut HeaderMap, conditions: &He
     };
     let named = |comparison| {
         matches!(
-            evaluate_tag_field(conditions.get_all(IF_NONE_MATCH), Some(current), comparison),
+            evaluate_tag_field(conditions.lines(&IF_NONE_MATCH), Some(current), comparison),
             TagCondition::List { matched: true }
         )
     };
