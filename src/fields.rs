@@ -134,14 +134,13 @@ pub(crate) fn has_member(value: &HeaderValue, token: &[u8]) -> bool {
 
 /// Whether `value` starts with `prefix`, compared without regard to case.
 pub(crate) fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
-    // Byte by byte, stopping at the first difference: the values checked (a `Content-Type`
-    // against a streaming type) mostly differ within a few bytes, where the slice comparison
-    // would fold the whole prefix first.
-    value.len() >= prefix.len()
-        && value
-            .iter()
-            .zip(prefix)
-            .all(|(byte, expected)| byte.eq_ignore_ascii_case(expected))
+    let Some(start) = value.get(..prefix.len()) else {
+        return false;
+    };
+    // The last byte first: the values checked (a `Content-Type` against the streaming types)
+    // mostly share their start with the prefix (`text/`, `application/`) and differ there.
+    start.last().map(u8::to_ascii_lowercase) == prefix.last().map(u8::to_ascii_lowercase)
+        && start.eq_ignore_ascii_case(prefix)
 }
 
 #[cfg(test)]
