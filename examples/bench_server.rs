@@ -5,6 +5,8 @@
 //! |---|---|
 //! | `plain` | a 1 KiB body, no layer |
 //! | `noop-layer` | the same behind a layer that does nothing (what any `Router::layer` costs) |
+//! | `noop-etag-layer` | `plain-etag` behind the layer that does nothing |
+//! | `noop-body-layer` | `plain-etag` behind a layer that only wraps the body in a type of its own, as any layer with its own body type does (axum boxes that body once more) |
 //! | `layer` | the same behind `ConditionalLayer::new()` (tag generated: SHA-256 of the body) |
 //! | `fast` | the same with `TagHash::Fast` |
 //! | `plain-etag` | the handler sets its own `ETag`, no layer |
@@ -137,6 +139,14 @@ fn routed(mode: &str) -> Result<Router, String> {
         "noop-layer" => plain_router().layer(tower::util::MapResponseLayer::new(
             |response: http::Response<Body>| response,
         )),
+        "noop-etag-layer" => etag_router(tag.to_header_value()).layer(
+            tower::util::MapResponseLayer::new(|response: http::Response<Body>| response),
+        ),
+        "noop-body-layer" => etag_router(tag.to_header_value()).layer(
+            tower::util::MapResponseLayer::new(|response: http::Response<Body>| {
+                response.map(|body| http_body_util::BodyExt::map_err(body, |error| error))
+            }),
+        ),
         "layer" => plain_router().layer(ConditionalLayer::new()),
         "fast" => plain_router().layer(ConditionalLayer::new().hash(TagHash::Fast)),
         "plain-etag" => etag_router(tag.to_header_value()),

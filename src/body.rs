@@ -49,7 +49,11 @@ pin_project! {
     #[project = KindProj]
     enum Kind<B: Body> {
         PassThrough { #[pin] inner: B },
-        Buffered { chunks: Chunks, rest: Rest<B> },
+        // A body read whole in one frame (or none), the usual buffered one; `None` once sent.
+        Whole { data: Option<Bytes> },
+        // Any other read body. Boxed: a response is moved several times on its way out, and
+        // most pass through.
+        Buffered { buffered: Box<Buffered<B>> },
         // A 412's own empty content.
         Empty,
         // The content of a 304 or of a HEAD response: not sent, and of a length this message does
@@ -113,6 +117,11 @@ impl From<Bytes> for Chunks {
 }
 
 /// What follows the buffered chunks.
+struct Buffered<B: Body> {
+    chunks: Chunks,
+    rest: Rest<B>,
+}
+
 enum Rest<B: Body> {
     /// The inner body ended, possibly with trailers (boxed: rare, and large beside the rest).
     End(Option<Box<HeaderMap>>),
@@ -147,6 +156,11 @@ impl<B: Body> ConditionalBody<B> {
 
     /// A fully read body: its chunks, then its trailers.
     pub(crate) fn complete(chunks: Chunks, trailers: Option<Box<HeaderMap>>) -> Self {
+        if trailers.is_none() && chunks.rest.is_empty() {
+            return Self {
+                kind: Kind::Whole { data: chunks.first },
+            };
+        }
         Self::buffered(chunks, Rest::End(trailers))
     }
 
@@ -166,7 +180,9 @@ impl<B: Body> ConditionalBody<B> {
 
     fn buffered(chunks: Chunks, rest: Rest<B>) -> Self {
         Self {
-            kind: Kind::Buffered { chunks, rest },
+            kind: Kind::Buffered {
+                buffered: Box::new(Buffered { chunks, rest }),
+            },
         }
     }
 }
@@ -181,7 +197,8 @@ impl<B: Body> Body for ConditionalBody<B> {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.project().kind.project() {
             KindProj::PassThrough { inner } => inner.poll_frame(cx).map(into_bytes_frame),
-            KindProj::Buffered { chunks, rest } => {
+            KindProj::Buffered { buffered } => {
+                let Buffered { chunks, rest } = &mut **buffered;
                 if let Some(chunk) = chunks.pop_front() {
                     return Poll::Ready(Some(Ok(Frame::data(chunk))));
                 }
@@ -198,6 +215,7 @@ impl<B: Body> Body for ConditionalBody<B> {
                     Rest::Error(error) => Poll::Ready(error.take().map(Err)),
                 }
             }
+            KindProj::Whole { data } => Poll::Ready(data.take().map(|data| Ok(Frame::data(data)))),
             KindProj::Empty | KindProj::Omitted => Poll::Ready(None),
         }
     }
@@ -205,7 +223,8 @@ impl<B: Body> Body for ConditionalBody<B> {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::PassThrough { inner } => inner.is_end_stream(),
-            Kind::Buffered { chunks, rest } => {
+            Kind::Buffered { buffered } => {
+                let Buffered { chunks, rest } = &**buffered;
                 chunks.is_empty()
                     && match rest {
                         Rest::End(trailers) => trailers.is_none(),
@@ -213,6 +232,7 @@ impl<B: Body> Body for ConditionalBody<B> {
                         Rest::Error(error) => error.is_none(),
                     }
             }
+            Kind::Whole { data } => data.is_none(),
             Kind::Empty | Kind::Omitted => true,
         }
     }
@@ -220,7 +240,8 @@ impl<B: Body> Body for ConditionalBody<B> {
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::PassThrough { inner } => inner.size_hint(),
-            Kind::Buffered { chunks, rest } => {
+            Kind::Buffered { buffered } => {
+                let Buffered { chunks, rest } = &**buffered;
                 let buffered = chunks.byte_len() as u64;
                 match rest {
                     Rest::End(None) => SizeHint::with_exact(buffered),
@@ -248,6 +269,9 @@ impl<B: Body> Body for ConditionalBody<B> {
                         hint
                     }
                 }
+            }
+            Kind::Whole { data } => {
+                SizeHint::with_exact(data.as_ref().map_or(0, |data| data.len() as u64))
             }
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Omitted => SizeHint::new(),
@@ -361,7 +385,7 @@ impl<B: Body> fmt::Debug for ConditionalBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::PassThrough { .. } => "PassThrough",
-            Kind::Buffered { .. } => "Buffered",
+            Kind::Whole { .. } | Kind::Buffered { .. } => "Buffered",
             Kind::Empty => "Empty",
             Kind::Omitted => "Omitted",
         };

@@ -331,10 +331,13 @@ fn respond_to<B: Body>(
                 ..Decision::new(origin)
             };
             let body = ConditionalBody::pass_through(body);
-            judge(head, body, request, decision, can_ask_again)
+            let size = || body.size_hint().exact();
+            let verdict = judge_head(&mut head, &request, decision, can_ask_again, size);
+            judged(verdict, head, request, || body)
         }
         ResponsePlan::Tag => Next::Read(Buffering {
             head,
+            content_length: fields.content_length,
             reading: Reading::new(body),
             request,
         }),
@@ -344,6 +347,8 @@ fn respond_to<B: Body>(
 /// A body being read, with what is needed to build the response afterwards.
 struct Buffering<B: Body> {
     head: response::Parts,
+    /// Whether the head has a `Content-Length` (read in `prepare_head`'s one pass).
+    content_length: bool,
     reading: Reading<B>,
     request: RequestFacts,
 }
@@ -353,6 +358,7 @@ impl<B: Body> Buffering<B> {
     fn finish(self, end: BodyEnd<B::Error>, config: &Config, can_ask_again: bool) -> Next<B> {
         let Self {
             mut head,
+            content_length,
             reading,
             request,
         } = self;
@@ -362,14 +368,20 @@ impl<B: Body> Buffering<B> {
                 let tag = config
                     .hash
                     .tag_value(reading.chunks().iter(), config.weak_tags);
-                set_generated_tag(&mut head.headers, tag, len, reading.has_trailers());
-                let body = reading.into_body(end);
+                let trailers = reading.has_trailers();
+                set_generated_tag(&mut head.headers, tag, len, trailers, content_length);
                 let decision = Decision::new(TagOrigin::Generated);
-                judge(head, body, request, decision, can_ask_again)
+                let size = || Some(len as u64);
+                let verdict = judge_head(&mut head, &request, decision, can_ask_again, size);
+                // The body is built only for the response that sends it.
+                judged(verdict, head, request, || reading.into_body(end))
             }
             AfterReading::Judge(reason) => {
                 let body = reading.into_body(end);
-                judge(head, body, request, Decision::passed(reason), can_ask_again)
+                let size = || body.size_hint().exact();
+                let decision = Decision::passed(reason);
+                let verdict = judge_head(&mut head, &request, decision, can_ask_again, size);
+                judged(verdict, head, request, || body)
             }
             AfterReading::Fail => Next::Respond(send(
                 head,
@@ -381,46 +393,68 @@ impl<B: Body> Buffering<B> {
     }
 }
 
-/// Carries out [`verdict`]: the response as it is, a 304, a 412, or asking again.
-fn judge<B: Body>(
-    mut head: response::Parts,
-    body: ConditionalBody<B>,
+/// What follows a [`judge_head`]: the response with the body its verdict calls for (`body` is
+/// built only when it is sent), or asking again.
+// Inlined, as `respond_to` is: the response is built once, in place.
+#[inline(always)]
+fn judged<B: Body>(
+    verdict: Verdict,
+    head: response::Parts,
     request: RequestFacts,
+    body: impl FnOnce() -> ConditionalBody<B>,
+) -> Next<B> {
+    let body = match verdict {
+        Verdict::AskAgainWithoutRange => return Next::AskAgain(request),
+        Verdict::Send => body(),
+        Verdict::NotModified => ConditionalBody::omitted(),
+        Verdict::PreconditionFailed => ConditionalBody::empty(),
+    };
+    Next::Respond(Response::from_parts(head, body))
+}
+
+/// Carries out the head edits of a [`verdict`] (a 304's or a 412's) and records the decision.
+/// `AskAgainWithoutRange` is returned only when the request can be asked again; `size` is the
+/// body's length, when known.
+fn judge_head(
+    head: &mut response::Parts,
+    request: &RequestFacts,
     mut decision: Decision,
     can_ask_again: bool,
-) -> Next<B> {
+    size: impl FnOnce() -> Option<u64>,
+) -> Verdict {
     let validators = || ValidatorsRef::from_headers(&head.headers);
-    match verdict(
+    let verdict = match verdict(
         head.status,
         &request.method,
         request.conditions(),
         validators,
     ) {
-        Verdict::AskAgainWithoutRange if can_ask_again => Next::AskAgain(request),
-        Verdict::Send | Verdict::AskAgainWithoutRange => {
-            Next::Respond(send(head, body, &request, decision))
-        }
+        // Without a clone of the service and the request, the range is sent as it is.
+        Verdict::AskAgainWithoutRange if !can_ask_again => Verdict::Send,
+        verdict => verdict,
+    };
+    match verdict {
+        Verdict::AskAgainWithoutRange => return verdict,
+        Verdict::Send => {}
         Verdict::NotModified => {
             decision.outcome = Outcome::NotModified;
             // A HEAD saves nothing: it would not have had a body anyway.
             decision.saved_bytes = if request.method == Method::HEAD {
                 Some(0)
             } else if Decision::wanted(request.decisions) {
-                content_length(&head.headers).or(body.size_hint().exact())
+                content_length(&head.headers).or_else(size)
             } else {
                 None
             };
-            into_not_modified(&mut head);
-            decision.record(&mut head, request.decisions);
-            Next::Respond(Response::from_parts(head, ConditionalBody::omitted()))
+            into_not_modified(head);
         }
         Verdict::PreconditionFailed => {
             decision.outcome = Outcome::PreconditionFailed;
-            into_precondition_failed(&mut head);
-            decision.record(&mut head, request.decisions);
-            Next::Respond(Response::from_parts(head, ConditionalBody::empty()))
+            into_precondition_failed(head);
         }
     }
+    decision.record(head, request.decisions);
+    verdict
 }
 
 fn send<B: Body>(

@@ -16,7 +16,8 @@
 use std::time::SystemTime;
 
 use http::header::{
-    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED,
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    LAST_MODIFIED,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode, response};
 use http_body::SizeHint;
@@ -38,6 +39,7 @@ use crate::response::{
 pub(crate) struct HeadFields {
     pub(crate) etag: bool,
     pub(crate) last_modified: bool,
+    pub(crate) content_length: bool,
     /// A `Content-Encoding` other than `identity`, on any of its lines.
     pub(crate) content_coded: bool,
     /// A type that streams by nature: buffering it would hold back events (rack #1619).
@@ -55,6 +57,8 @@ impl HeadFields {
                 fields.etag = true;
             } else if name == LAST_MODIFIED {
                 fields.last_modified = true;
+            } else if name == CONTENT_LENGTH {
+                fields.content_length = true;
             } else if name == CONTENT_ENCODING {
                 fields.content_coded |= is_content_coding(value);
             } else if name == CONTENT_TYPE {
@@ -680,7 +684,12 @@ mod tests {
             assert_eq!(got, *expected, "{case}");
         }
         assert_eq!(
-            verdict(StatusCode::OK, &get, None::<&HeaderMap>, ValidatorsRef::default),
+            verdict(
+                StatusCode::OK,
+                &get,
+                None::<&HeaderMap>,
+                ValidatorsRef::default
+            ),
             Send
         );
     }

@@ -267,12 +267,12 @@ pub(crate) fn evaluate_ref(
     let safe = matches!(*method, Method::GET | Method::HEAD);
     // Step 3: If-None-Match.
     if request.has(&IF_NONE_MATCH) {
-        let passes =
-            match evaluate_tag_field(request.lines(&IF_NONE_MATCH), etag, Comparison::Weak) {
-                TagCondition::Any => current.is_none(),
-                TagCondition::List { matched } => !matched,
-                TagCondition::Invalid => true,
-            };
+        let passes = match evaluate_tag_field(request.lines(&IF_NONE_MATCH), etag, Comparison::Weak)
+        {
+            TagCondition::Any => current.is_none(),
+            TagCondition::List { matched } => !matched,
+            TagCondition::Invalid => true,
+        };
         if !passes {
             return if safe {
                 Outcome::NotModified

@@ -601,7 +601,11 @@ mod tests {
                     let mut names: Vec<String> = facts
                         .conditions()
                         .map(|conditions| {
-                            conditions.lines.iter().map(|(name, _)| name.to_string()).collect()
+                            conditions
+                                .lines
+                                .iter()
+                                .map(|(name, _)| name.to_string())
+                                .collect()
                         })
                         .unwrap_or_default();
                     names.sort();

@@ -14,7 +14,8 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 use crate::Validators;
 use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
 use crate::fields::{
-    FieldLines, content_length, http_date, parse_date, remove_present, single_value, validator_seconds,
+    FieldLines, content_length, http_date, parse_date, remove_present, single_value,
+    validator_seconds,
 };
 use crate::source::Representation;
 
@@ -156,9 +157,10 @@ pub(crate) fn set_generated_tag(
     tag: HeaderValue,
     len: usize,
     trailers: bool,
+    has_content_length: bool,
 ) {
     headers.insert(ETAG, tag);
-    if headers.contains_key(CONTENT_LENGTH) {
+    if has_content_length {
         if trailers {
             headers.remove(CONTENT_LENGTH);
         } else if content_length(headers) != Some(len as u64) {
