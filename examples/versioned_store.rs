@@ -345,8 +345,8 @@ pub fn store_source(store: Arc<Store>) -> impl ValidatorSource {
             Ok(match store.version(&id).await? {
                 Some(version) => Current::Exists(
                     Representation::new()
-                        .etag(version_tag(version))
-                        .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                        .with_etag(version_tag(version))
+                        .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
                 ),
                 None => Current::Missing,
             })
