@@ -2,6 +2,7 @@
 //! `versioned_store` example (on SQLite, in memory or in a file) served on 127.0.0.1 and a real
 //! hyper client. `scripts/e2e-postgres` runs the same store on PostgreSQL, two replicas at once.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 #[path = "../examples/versioned_store.rs"]
 #[allow(dead_code)]

@@ -1,4 +1,4 @@
-//! `cargo run --example versioned_store`
+//! `cargo run -p tower-conditional-extras --example versioned_store`
 //!
 //! A store of JSON items under `/items/{id}` (GET, PUT, DELETE) kept in a real database, behind
 //! `ConditionalLayer` with a validator source. Every write bumps the item's version, and the
