@@ -97,7 +97,7 @@ fn app(mode: &str) -> Result<App, String> {
 fn with_source() -> ConditionalLayer {
     let tag = body_tag();
     ConditionalLayer::new().validator_source(move |_: &http::request::Parts| {
-        let representation = Representation::new().etag(tag.clone());
+        let representation = Representation::new().with_etag(tag.clone());
         async move { Ok::<_, BoxError>(Current::Exists(representation)) }
     })
 }

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! The list parser is hand-written so that evaluating a long `If-None-Match` is linear and
-//! allocation-free; `tests/properties.rs` checks it against the `headers` crate.
+//! allocation-free; `extras/tests/properties.rs` checks it against the `headers` crate.
 
 use std::fmt;
 use std::str::FromStr;

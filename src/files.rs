@@ -645,19 +645,19 @@ impl Lookup {
         } else {
             tag.weaken()
         };
-        let mut representation = Representation::new().etag(tag);
+        let mut representation = Representation::new().with_etag(tag);
         // The layer sends it in whole seconds, and treats one at or before 1 s after the epoch
         // (the Nix store's, for every file) as no validator.
         if let Some(modified) = version.modified {
-            representation = representation.last_modified(modified);
+            representation = representation.with_last_modified(modified);
         }
         for (name, value) in &self.config.headers {
-            representation = representation.header(name.clone(), value.clone());
+            representation = representation.with_header(name.clone(), value.clone());
         }
         if self.config.variants.any() && !self.config.headers.contains_key(VARY) {
             // ServeDir sends it whenever variants are configured; a 304 must repeat it.
             representation =
-                representation.header(VARY, HeaderValue::from_static("accept-encoding"));
+                representation.with_header(VARY, HeaderValue::from_static("accept-encoding"));
         }
         Current::Exists(representation)
     }

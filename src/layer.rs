@@ -23,7 +23,10 @@ pub const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
 /// Applies [`Conditional`] to a service: entity tags for GET/HEAD responses, and
 /// `304 Not Modified` / `412 Precondition Failed` answers per RFC 9110 §13.
 ///
-/// See the [crate docs](crate) for what it does and where to put it.
+/// See the [crate docs](crate) for what it does and where to put it. Its setters take bare
+/// names (`buffer_limit`, not `with_buffer_limit`), as tower-http's layers do, since its
+/// settings are never read back ([the crate's setter
+/// names](crate::Validators#setter-names-in-this-crate)).
 ///
 /// ```
 /// use tower_conditional::{ConditionalLayer, TagHash};
@@ -200,7 +203,7 @@ impl ConditionalLayer {
     /// # async fn main() {
     /// // The current version, known without running the handler (e.g. from a database row).
     /// let source = |_: &http::request::Parts| async {
-    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().etag(EntityTag::strong("v7")?)))
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v7")?)))
     /// };
     /// let app: Router = Router::new()
     ///     .route("/report", get(|| async { "an expensive report" }))

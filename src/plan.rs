@@ -718,9 +718,9 @@ mod tests {
     #[test]
     fn prepare_head_table() {
         let source = Representation::new()
-            .etag(EntityTag::strong("src").unwrap())
-            .last_modified(UNIX_EPOCH + Duration::from_secs(784_111_777))
-            .header(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            .with_etag(EntityTag::strong("src").unwrap())
+            .with_last_modified(UNIX_EPOCH + Duration::from_secs(784_111_777))
+            .with_header(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         let config = Config::default();
         type Case = (
             &'static str,
@@ -877,7 +877,7 @@ mod tests {
         }
         // A source's future date too, and one past year 9999 does not panic.
         let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
-        let source = Representation::new().last_modified(far);
+        let source = Representation::new().with_last_modified(far);
         let mut head = parts(200, &[]);
         prepare_head(&mut head, &facts(&[], Some(source)), &config);
         let sent = Validators::from_headers(&head.headers)
@@ -893,7 +893,7 @@ mod tests {
             Verdict::Send
         );
         // A source's date before 1970 is left out.
-        let before = Representation::new().last_modified(UNIX_EPOCH - Duration::from_secs(5));
+        let before = Representation::new().with_last_modified(UNIX_EPOCH - Duration::from_secs(5));
         let mut head2 = parts(200, &[]);
         prepare_head(&mut head2, &facts(&[], Some(before)), &config);
         assert!(!head2.headers.contains_key(LAST_MODIFIED));

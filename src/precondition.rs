@@ -21,6 +21,19 @@ use crate::fields::{FieldLines, single_date, single_value, validator_seconds};
 /// fields (it is `#[non_exhaustive]`), so it cannot be written as a struct literal outside
 /// this crate.
 ///
+/// # Setter names in this crate
+///
+/// Values that are read back after they are built, `Validators` and
+/// [`Representation`](crate::Representation), have `with_*` setters that take and return
+/// `self` (`with_etag`, `with_last_modified`, `Representation::with_header`), and their
+/// getters keep the bare names (`validators.etag`,
+/// [`Representation::validators`](crate::Representation::validators),
+/// [`PreconditionCheck::etag`](crate::PreconditionCheck::etag)), as the Rust API guidelines
+/// ask (C-GETTER). Configuration builders whose settings are never read back,
+/// [`ConditionalLayer`](crate::ConditionalLayer) and `files::FileTags`, take bare-name setters
+/// (`buffer_limit`, `max_entries`, `precompressed_gzip`), as tower-http's `ServeDir` and
+/// `CompressionLayer` do.
+///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use tower_conditional::{EntityTag, Validators};

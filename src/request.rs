@@ -328,7 +328,7 @@ mod tests {
 
     fn exists(tag: &str) -> Result<Current, BoxError> {
         Ok(Current::Exists(
-            Representation::new().etag(EntityTag::strong(tag).unwrap()),
+            Representation::new().with_etag(EntityTag::strong(tag).unwrap()),
         ))
     }
 

@@ -52,7 +52,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 ///     fn current(&self, _request: &Parts) -> SourceFuture {
 ///         let version = self.0;
 ///         Box::pin(async move {
-///             Ok(Current::Exists(Representation::new().etag(EntityTag::strong(version)?)))
+///             Ok(Current::Exists(Representation::new().with_etag(EntityTag::strong(version)?)))
 ///         })
 ///     }
 /// }
@@ -111,7 +111,7 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 ///     let allowed = authorized(&request.headers);
 ///     async move {
 ///         Ok::<_, BoxError>(if allowed {
-///             Current::Exists(Representation::new().etag(EntityTag::strong("v1")?))
+///             Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?))
 ///         } else {
 ///             Current::Unknown // the handler runs, and refuses
 ///         })
@@ -128,7 +128,7 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 ///     }
 /// }
 /// let source = |_: &http::request::Parts| async {
-///     Ok::<_, BoxError>(Current::Exists(Representation::new().etag(EntityTag::strong("v1")?)))
+///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)))
 /// };
 /// let app: Router = Router::new()
 ///     .route("/private", get(|| async { "private" }))
@@ -158,9 +158,9 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 ///         let tag = EntityTag::strong(format!("v{version}"))?;
 ///         Ok::<_, tower_conditional::BoxError>(Current::Exists(
 ///             Representation::new()
-///                 .etag(tag)
-///                 .last_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
-///                 .header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache")),
+///                 .with_etag(tag)
+///                 .with_last_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+///                 .with_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache")),
 ///         ))
 ///     }
 /// });
@@ -188,7 +188,7 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 ///         let version = self.0.lock().unwrap().get(request.uri.path()).copied();
 ///         Box::pin(async move {
 ///             Ok(match version {
-///                 Some(v) => Current::Exists(Representation::new().etag(EntityTag::strong(format!("v{v}"))?)),
+///                 Some(v) => Current::Exists(Representation::new().with_etag(EntityTag::strong(format!("v{v}"))?)),
 ///                 None => Current::Missing,
 ///             })
 ///         })
@@ -225,7 +225,7 @@ pub trait ValidatorSource: Send + Sync + 'static {
     ///     let known = request.uri.path() == "/known";
     ///     async move {
     ///         Ok::<_, BoxError>(if known {
-    ///             Current::Exists(Representation::new().etag(EntityTag::strong("v1")?))
+    ///             Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?))
     ///         } else {
     ///             Current::Missing
     ///         })
@@ -266,7 +266,7 @@ where
 ///     let path = request.uri.path().to_owned();
 ///     async move {
 ///         Ok::<_, BoxError>(match path.as_str() {
-///             "/items/1" => Current::Exists(Representation::new().etag(EntityTag::strong("v1")?)),
+///             "/items/1" => Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)),
 ///             "/items/2" => Current::Missing,
 ///             _ => Current::Unknown, // the layer behaves as without a source
 ///         })
@@ -301,6 +301,9 @@ pub enum Current {
 /// carry, which a 304 must repeat (RFC 9110 §15.4.5): `Cache-Control`, `Expires`, `Vary`,
 /// `Content-Location`.
 ///
+/// Built with `with_*` setters and read with bare-name getters, as [`Validators`] is (see
+/// [its setter names](Validators#setter-names-in-this-crate)).
+///
 /// ```
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{HeaderValue, Request, StatusCode, header};
@@ -312,8 +315,8 @@ pub enum Current {
 /// let source = |_: &http::request::Parts| async {
 ///     Ok::<_, BoxError>(Current::Exists(
 ///         Representation::new()
-///             .etag(EntityTag::strong("v1")?)
-///             .header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60")),
+///             .with_etag(EntityTag::strong("v1")?)
+///             .with_header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60")),
 ///     ))
 /// };
 /// let app: Router = Router::new()
@@ -351,10 +354,10 @@ impl Representation {
     /// ```
     /// use tower_conditional::{EntityTag, Representation};
     ///
-    /// let representation = Representation::new().etag(EntityTag::strong("v1").unwrap());
+    /// let representation = Representation::new().with_etag(EntityTag::strong("v1").unwrap());
     /// assert_eq!(representation.validators().etag, Some(EntityTag::strong("v1").unwrap()));
     /// ```
-    pub fn etag(mut self, etag: EntityTag) -> Self {
+    pub fn with_etag(mut self, etag: EntityTag) -> Self {
         self.validators.etag = Some(etag);
         self
     }
@@ -366,10 +369,10 @@ impl Representation {
     /// use tower_conditional::Representation;
     ///
     /// let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    /// let representation = Representation::new().last_modified(modified);
+    /// let representation = Representation::new().with_last_modified(modified);
     /// assert_eq!(representation.validators().last_modified, Some(modified));
     /// ```
-    pub fn last_modified(mut self, last_modified: SystemTime) -> Self {
+    pub fn with_last_modified(mut self, last_modified: SystemTime) -> Self {
         self.validators.last_modified = Some(last_modified);
         self
     }
@@ -381,11 +384,11 @@ impl Representation {
     /// use tower_conditional::Representation;
     ///
     /// let representation = Representation::new()
-    ///     .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
-    ///     .header(header::VARY, HeaderValue::from_static("accept-encoding"));
+    ///     .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+    ///     .with_header(header::VARY, HeaderValue::from_static("accept-encoding"));
     /// assert_eq!(representation.headers()[header::VARY], "accept-encoding");
     /// ```
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
     }
@@ -410,7 +413,7 @@ impl Representation {
     /// use tower_conditional::Representation;
     ///
     /// let representation =
-    ///     Representation::new().header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+    ///     Representation::new().with_header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
     /// assert_eq!(representation.headers()[header::CACHE_CONTROL], "max-age=60");
     /// ```
     pub fn headers(&self) -> &HeaderMap {
@@ -472,7 +475,7 @@ impl From<Validators> for Representation {
 ///     let store = store.clone();
 ///     move |_: &http::request::Parts| {
 ///         let version = *store.lock().unwrap();
-///         async move { Ok::<_, BoxError>(Current::Exists(Representation::new().etag(tag(version)))) }
+///         async move { Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(tag(version)))) }
 ///     }
 /// };
 /// let app = Router::new()
@@ -537,7 +540,7 @@ impl PreconditionCheck {
     ///     StatusCode::NO_CONTENT
     /// }
     /// let source = |_: &http::request::Parts| async {
-    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().etag(EntityTag::strong("v1")?)))
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)))
     /// };
     /// let app: Router = Router::new()
     ///     .route("/doc", delete(remove))
@@ -565,7 +568,7 @@ impl PreconditionCheck {
     ///     format!("swapped from {}", check.etag().unwrap())
     /// }
     /// let source = |_: &http::request::Parts| async {
-    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().etag(EntityTag::strong("v1")?)))
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)))
     /// };
     /// let app: Router = Router::new()
     ///     .route("/doc", put(update))

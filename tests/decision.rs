@@ -107,7 +107,7 @@ async fn answers_from_the_source_say_the_handler_did_not_run() {
     let app = app(ConditionalLayer::new().decisions(true).validator_source(
         |_: &http::request::Parts| async {
             let tag = EntityTag::strong("v1")?;
-            Ok::<_, BoxError>(Current::Exists(Representation::new().etag(tag)))
+            Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(tag)))
         },
     ));
     let (_, early) = decision(&app, Method::GET, "/", Some("\"v1\"")).await;

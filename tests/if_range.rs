@@ -152,7 +152,7 @@ async fn with_a_source_the_range_is_kept_or_dropped_before_serve_dir_runs() {
         async move {
             let modified: SystemTime = std::fs::metadata(&file)?.modified()?;
             Ok::<_, BoxError>(Current::Exists(
-                Representation::new().last_modified(modified),
+                Representation::new().with_last_modified(modified),
             ))
         }
     };

@@ -268,7 +268,7 @@ fn item_source() -> ConditionalLayer {
         let exists = request.uri.path() == "/items/a";
         async move {
             Ok::<_, BoxError>(if exists {
-                Current::Exists(Representation::new().etag(EntityTag::strong("a")?))
+                Current::Exists(Representation::new().with_etag(EntityTag::strong("a")?))
             } else {
                 Current::Missing
             })
@@ -345,8 +345,8 @@ async fn dates_out_of_range_or_in_the_future_are_handled() {
             ConditionalLayer::new().validator_source(move |_: &http::request::Parts| async move {
                 Ok::<_, BoxError>(Current::Exists(
                     Representation::new()
-                        .etag(EntityTag::strong("d")?)
-                        .last_modified(date),
+                        .with_etag(EntityTag::strong("d")?)
+                        .with_last_modified(date),
                 ))
             });
         let app = Router::new().route("/", get(|| async { "dated by its source" }));
@@ -436,7 +436,7 @@ fn page_source(check_credentials: bool) -> ConditionalLayer {
         let known = !check_credentials || authorized(&request.headers);
         async move {
             Ok::<_, BoxError>(if known {
-                Current::Exists(Representation::new().etag(EntityTag::strong("p1")?))
+                Current::Exists(Representation::new().with_etag(EntityTag::strong("p1")?))
             } else {
                 // Not for this client to know: the handler answers (401).
                 Current::Unknown

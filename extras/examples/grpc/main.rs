@@ -1,4 +1,4 @@
-//! `cargo run --example grpc`
+//! `cargo run -p tower-conditional-extras --example grpc`
 //!
 //! A tonic gRPC server whose layer stack includes `ConditionalLayer`, called by a real tonic
 //! client over 127.0.0.1. gRPC calls are POSTs with `application/grpc` bodies, so the layer lets

@@ -2,6 +2,7 @@
 //! `versioned_store` example (on SQLite, in memory or in a file) served on 127.0.0.1 and a real
 //! hyper client. `scripts/e2e-postgres` runs the same store on PostgreSQL, two replicas at once.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 #[path = "../examples/versioned_store.rs"]
 #[allow(dead_code)]
@@ -507,10 +508,10 @@ async fn a_304_from_the_source_updates_a_cache_like_one_from_the_handler() {
     let sourced = serve(routes(runs.clone(), tag.clone()).layer(
         ConditionalLayer::new().validator_source(move |_: &http::request::Parts| {
             let mut representation = Representation::new()
-                .etag(source_tag.clone())
-                .last_modified(UNIX_EPOCH + Duration::from_secs(MODIFIED));
+                .with_etag(source_tag.clone())
+                .with_last_modified(UNIX_EPOCH + Duration::from_secs(MODIFIED));
             for (name, value) in page_headers() {
-                representation = representation.header(name, value.parse().unwrap());
+                representation = representation.with_header(name, value.parse().unwrap());
             }
             async move { Ok::<_, BoxError>(Current::Exists(representation)) }
         }),
@@ -554,8 +555,8 @@ async fn proceeding_responses_get_the_sources_validators_without_hashing() {
         .layer(
             ConditionalLayer::new().validator_source(move |_: &http::request::Parts| {
                 let representation = Representation::new()
-                    .etag(source_tag.clone())
-                    .header(CACHE_CONTROL, "no-cache".parse().unwrap());
+                    .with_etag(source_tag.clone())
+                    .with_header(CACHE_CONTROL, "no-cache".parse().unwrap());
                 async move { Ok::<_, BoxError>(Current::Exists(representation)) }
             }),
         );

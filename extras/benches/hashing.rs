@@ -1,5 +1,6 @@
-//! `cargo bench --bench hashing`: the tag hashes beside memcpy and the hashes other servers use
-//! for ETags (SHA-1: Express; MD5: Spring, Django; SHA-256: Rack), by body size.
+//! `cargo bench -p tower-conditional-extras --bench hashing`: the tag hashes beside memcpy and
+//! the hashes other servers use for ETags (SHA-1: Express; MD5: Spring, Django; SHA-256: Rack),
+//! by body size.
 //!
 //! Every candidate runs on the same buffers in one run, so their ratios are comparable even on a
 //! noisy machine; absolute numbers are not.

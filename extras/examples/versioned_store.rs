@@ -1,4 +1,4 @@
-//! `cargo run --example versioned_store`
+//! `cargo run -p tower-conditional-extras --example versioned_store`
 //!
 //! A store of JSON items under `/items/{id}` (GET, PUT, DELETE) kept in a real database, behind
 //! `ConditionalLayer` with a validator source. Every write bumps the item's version, and the
@@ -345,8 +345,8 @@ pub fn store_source(store: Arc<Store>) -> impl ValidatorSource {
             Ok(match store.version(&id).await? {
                 Some(version) => Current::Exists(
                     Representation::new()
-                        .etag(version_tag(version))
-                        .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                        .with_etag(version_tag(version))
+                        .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
                 ),
                 None => Current::Missing,
             })

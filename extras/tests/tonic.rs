@@ -2,6 +2,7 @@
 //! client (and a raw HTTP/2 client, to see the trailers) over 127.0.0.1. gRPC calls are POSTs of
 //! `application/grpc`, so they must pass through exactly as they would without the layer.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 #[path = "../examples/grpc/echo.rs"]
 mod echo;

@@ -28,6 +28,7 @@ use proptest::prelude::*;
 use tower::{Layer, ServiceExt, service_fn};
 use tower_conditional::{ConditionalLayer, EntityTag, Outcome, TagHash, Validators, evaluate};
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 use common::Scripted;
 

@@ -1,7 +1,8 @@
-//! `cargo bench --bench conditional`: the evaluator, and the layer through
-//! `tower::ServiceExt::oneshot` beside the same service without it: 200 with a generated tag,
-//! 200 with the handler's tag, 304, and a passed-through POST, for single-frame and 16-chunk
-//! bodies. Hash functions by body size are in `benches/hashing.rs`.
+//! `cargo bench -p tower-conditional-extras --bench conditional`: the evaluator, and the layer
+//! through `tower::ServiceExt::oneshot` beside the same service without it: 200 with a
+//! generated tag, 200 with the handler's tag, 304, and a passed-through POST, for single-frame
+//! and 16-chunk bodies. Hash functions by body size are in `benches/hashing.rs` (beside this
+//! file); allocations per response in the root's `benches/allocations.rs`.
 
 use std::convert::Infallible;
 use std::hint::black_box;
