@@ -124,6 +124,8 @@ impl RequestFacts {
 /// What the layer keeps of a request before handing it on, untouched, to the inner service.
 /// `representation` is what a validator source vouched for; with it, `If-Range` has been
 /// judged already.
+// Inlined into `call`: the plan is consumed there at once, and returning it costs a copy.
+#[inline(always)]
 pub(crate) fn plan_request(
     method: &Method,
     headers: &HeaderMap,

@@ -175,7 +175,7 @@ where
             );
         }
         let (facts, again) = prepare(&mut request, &self.inner, &self.config, None);
-        let future = self.inner.call(request);
-        ResponseFuture::new(future, facts, again, Arc::clone(&self.config))
+        let config = Arc::clone(&self.config);
+        ResponseFuture::call(&mut self.inner, request, facts, again, config)
     }
 }
