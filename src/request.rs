@@ -158,12 +158,19 @@ pub(crate) fn plan_request(
         }
     }
     let uri = config.skip.as_ref().map(|_| uri.clone());
-    let rare = (uri.is_some() || representation.is_some()).then(|| {
-        Box::new(RareFacts {
+    // Matched rather than tested, so that without a source nothing is moved.
+    let rare = match representation {
+        Some(representation) => Some(Box::new(RareFacts {
             uri,
-            representation,
-        })
-    });
+            representation: Some(representation),
+        })),
+        None => uri.map(|uri| {
+            Box::new(RareFacts {
+                uri: Some(uri),
+                representation: None,
+            })
+        }),
+    };
     RequestPlan::Judge {
         facts: RequestFacts {
             method: method.clone(),
