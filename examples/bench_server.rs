@@ -11,6 +11,7 @@
 //! | `fast` | the same with `TagHash::Fast` |
 //! | `plain-etag` | the handler sets its own `ETag`, no layer |
 //! | `handler-etag` | that handler behind the layer |
+//! | `handler-etag-axum` | the same with `ConditionalLayer::new().axum_body()` (answers with axum's own body type) |
 //! | `outer` | `layer`, but the layer wraps the whole `Router` instead of `Router::layer` |
 //! | `outer-etag` | `handler-etag`, with the layer around the whole `Router` |
 //! | `outer-source` | `plain` with the layer around the whole `Router` and a validator source |
@@ -159,6 +160,9 @@ fn routed(mode: &str) -> Result<Router, String> {
                     async move { (StatusCode::NOT_MODIFIED, [(ETAG, value)]) }
                 }),
             )
+        }
+        "handler-etag-axum" => {
+            etag_router(tag.to_header_value()).layer(ConditionalLayer::new().axum_body())
         }
         "handler-etag" => etag_router(tag.to_header_value()).layer(ConditionalLayer::new()),
         "slow-plain" => slow(),

@@ -373,6 +373,44 @@ impl<B: Body> Reading<B> {
 }
 
 /// Data frames become `Bytes`; for a `Bytes` body this moves the same buffer, no copy.
+#[cfg(feature = "axum")]
+impl ConditionalBody<axum_core::body::Body> {
+    /// As axum's own body ([`AxumBodyLayer`](crate::AxumBodyLayer)): a body passed through is
+    /// handed over as it is, the content of a 304 or 412 becomes an empty body of no size (a box
+    /// of it takes no allocation), and only a body that was read is boxed.
+    pub(crate) fn into_axum(self) -> axum_core::body::Body {
+        use axum_core::body::Body as AxumBody;
+        match self.kind {
+            Kind::PassThrough { inner } => inner,
+            Kind::Empty => AxumBody::empty(),
+            Kind::Omitted => AxumBody::new(Omitted),
+            kind => AxumBody::new(ConditionalBody { kind }),
+        }
+    }
+}
+
+/// The content of a 304 or of a HEAD response as its own type, with the open size hint of
+/// [`Kind::Omitted`]; a type of no size, so axum's box of it allocates nothing.
+#[cfg(feature = "axum")]
+struct Omitted;
+
+#[cfg(feature = "axum")]
+impl Body for Omitted {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        true
+    }
+}
+
 fn into_bytes_frame<D: Buf, E>(
     frame: Option<Result<Frame<D>, E>>,
 ) -> Option<Result<Frame<Bytes>, E>> {

@@ -151,7 +151,9 @@
 //! - `fast-hash` (default): `TagHash::Fast` (XXH3-128, through `xxhash-rust`).
 //! - `axum`: [`Preconditions`] as an axum extractor, and `IntoResponseParts` for
 //!   [`EntityTag`] (sets `ETag`) and [`Validators`] (sets `ETag` and `Last-Modified`), so a
-//!   handler returns `(validators, body)`.
+//!   handler returns `(validators, body)`; `ConditionalLayer::axum_body`, the layer answering
+//!   with axum's own body type (`AxumBodyLayer`), which spares the responses it passes through
+//!   the box axum's `Router::layer` puts around any other.
 //! - `headers`: conversions between [`EntityTag`] / [`Validators`] and the `headers` crate's
 //!   `ETag` / `LastModified`, and `TypedPreconditions` to [`evaluate`] typed `IfMatch`,
 //!   `IfNoneMatch`, `IfModifiedSince` and `IfUnmodifiedSince` values.
@@ -198,6 +200,8 @@
     )
 )]
 
+#[cfg(feature = "axum")]
+mod axum_body;
 mod body;
 mod builder;
 mod decision;
@@ -221,6 +225,9 @@ mod source;
 #[cfg(feature = "headers")]
 mod typed;
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use axum_body::{AxumBodyFuture, AxumBodyLayer, AxumBodyService};
 pub use body::ConditionalBody;
 pub use builder::ServiceBuilderExt;
 pub use decision::{Decision, PassReason, TagOrigin};

@@ -85,10 +85,15 @@ fn routes(counter: Counter) -> Router {
         )
 }
 
-/// The same routes in both placements, each as one boxed service.
+/// The same routes in both placements, each as one boxed service; with the `axum` feature also
+/// as `Router::layer` answering with axum's own body (`ConditionalLayer::axum_body`).
 fn placements(layer: ConditionalLayer) -> Vec<(&'static str, App, Counter)> {
     let inside_counter = Counter::default();
     let inside = routes(inside_counter.clone()).layer(layer.clone());
+    #[cfg(feature = "axum")]
+    let axum_body_counter = Counter::default();
+    #[cfg(feature = "axum")]
+    let axum_body = routes(axum_body_counter.clone()).layer(layer.clone().axum_body());
     let outside_counter = Counter::default();
     let outside = ServiceBuilder::new()
         .map_response(|response: Response<_>| response.map(Body::new))
@@ -104,6 +109,12 @@ fn placements(layer: ConditionalLayer) -> Vec<(&'static str, App, Counter)> {
             "ServiceBuilder",
             BoxCloneService::new(outside),
             outside_counter,
+        ),
+        #[cfg(feature = "axum")]
+        (
+            "Router::layer, axum_body",
+            BoxCloneService::new(axum_body),
+            axum_body_counter,
         ),
     ]
 }
