@@ -37,18 +37,6 @@ impl FieldLines for HeaderMap {
     }
 }
 
-/// A copy of the fields of `headers` whose names are `wanted`. One pass over the fields a
-/// message has costs less than a lookup for each field it might have.
-pub(crate) fn fields_where(headers: &HeaderMap, wanted: impl Fn(&HeaderName) -> bool) -> HeaderMap {
-    let mut fields = HeaderMap::new();
-    for (name, value) in headers {
-        if wanted(name) {
-            fields.append(name.clone(), value.clone());
-        }
-    }
-    fields
-}
-
 /// Removes every line of each of `names` that `headers` has. A removal costs a lookup: find
 /// the few fields a message has in one pass, then remove only those.
 #[inline]

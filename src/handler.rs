@@ -29,10 +29,10 @@
 
 use http::{HeaderMap, Method, Response, StatusCode, request};
 
-use crate::fields::fields_where;
-use crate::precondition::CONDITIONAL_HEADERS;
+use crate::precondition::evaluate_ref;
+use crate::request::Conditions;
 use crate::response::set_validators;
-use crate::{Outcome, Validators, evaluate};
+use crate::{Outcome, Validators};
 
 /// A request's method and precondition fields, to judge against a validator known in a handler.
 ///
@@ -72,7 +72,7 @@ use crate::{Outcome, Validators, evaluate};
 #[derive(Clone, Debug)]
 pub struct Preconditions {
     method: Method,
-    conditions: HeaderMap,
+    conditions: Conditions,
 }
 
 impl Preconditions {
@@ -106,7 +106,7 @@ impl Preconditions {
     pub fn new(method: Method, headers: &HeaderMap) -> Self {
         Self {
             method,
-            conditions: fields_where(headers, |name| CONDITIONAL_HEADERS.contains(name)),
+            conditions: Conditions::preconditions(headers),
         }
     }
 
@@ -141,7 +141,11 @@ impl Preconditions {
     /// assert_eq!(preconditions.evaluate(Some(&v2)), Outcome::Proceed);
     /// ```
     pub fn evaluate(&self, current: Option<&Validators>) -> Outcome {
-        evaluate(&self.method, &self.conditions, current)
+        evaluate_ref(
+            &self.method,
+            &self.conditions,
+            current.map(Validators::borrowed),
+        )
     }
 
     /// `Ok(())` when the handler should go on; otherwise the [`Early`] answer to send instead:
