@@ -85,8 +85,8 @@ fn routes(counter: Counter) -> Router {
         )
 }
 
-/// The same routes in both placements, each as one boxed service; with the `axum` feature also
-/// as `Router::layer` answering with axum's own body (`ConditionalLayer::axum_body`).
+/// The same routes in both placements, each as one boxed service; with the `axum` feature both
+/// again answering with axum's own body (`ConditionalLayer::axum_body`).
 fn placements(layer: ConditionalLayer) -> Vec<(&'static str, App, Counter)> {
     let inside_counter = Counter::default();
     let inside = routes(inside_counter.clone()).layer(layer.clone());
@@ -94,6 +94,12 @@ fn placements(layer: ConditionalLayer) -> Vec<(&'static str, App, Counter)> {
     let axum_body_counter = Counter::default();
     #[cfg(feature = "axum")]
     let axum_body = routes(axum_body_counter.clone()).layer(layer.clone().axum_body());
+    #[cfg(feature = "axum")]
+    let axum_body_around_counter = Counter::default();
+    #[cfg(feature = "axum")]
+    let axum_body_around = ServiceBuilder::new()
+        .layer(layer.clone().axum_body())
+        .service(routes(axum_body_around_counter.clone()));
     let outside_counter = Counter::default();
     let outside = ServiceBuilder::new()
         .map_response(|response: Response<_>| response.map(Body::new))
@@ -115,6 +121,12 @@ fn placements(layer: ConditionalLayer) -> Vec<(&'static str, App, Counter)> {
             "Router::layer, axum_body",
             BoxCloneService::new(axum_body),
             axum_body_counter,
+        ),
+        #[cfg(feature = "axum")]
+        (
+            "ServiceBuilder, axum_body",
+            BoxCloneService::new(axum_body_around),
+            axum_body_around_counter,
         ),
     ]
 }

@@ -28,13 +28,20 @@ use tower_conditional::{
 };
 
 /// The app served without the layer, with `Router::layer`, with the layer around the router,
-/// and (feature `axum`) with `Router::layer` answering with axum's own body
+/// and (feature `axum`) both ways again answering with axum's own body
 /// (`ConditionalLayer::axum_body`).
 async fn placements(app: Router, layer: ConditionalLayer) -> Vec<(&'static str, SocketAddr)> {
     let bare = serve(app.clone()).await;
     let inside = serve(app.clone().layer(layer.clone())).await;
     #[cfg(feature = "axum")]
     let axum_body = serve(app.clone().layer(layer.clone().axum_body())).await;
+    #[cfg(feature = "axum")]
+    let axum_body_around = serve_service(
+        ServiceBuilder::new()
+            .layer(layer.clone().axum_body())
+            .service(app.clone()),
+    )
+    .await;
     let around = serve_service(ServiceBuilder::new().layer(layer).service(app)).await;
     vec![
         ("without the layer", bare),
@@ -42,6 +49,8 @@ async fn placements(app: Router, layer: ConditionalLayer) -> Vec<(&'static str, 
         ("around the router", around),
         #[cfg(feature = "axum")]
         ("Router::layer, axum_body", axum_body),
+        #[cfg(feature = "axum")]
+        ("around the router, axum_body", axum_body_around),
     ]
 }
 
