@@ -158,7 +158,7 @@ where
     type Output = Result<Response<Body>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let response = ready!(self.project().inner.poll(cx))?;
+        let response = ready!(self.project().inner.poll_response(cx))?;
         Poll::Ready(Ok(response.map(ConditionalBody::into_axum)))
     }
 }

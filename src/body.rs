@@ -378,6 +378,8 @@ impl ConditionalBody<axum_core::body::Body> {
     /// As axum's own body ([`AxumBodyLayer`](crate::AxumBodyLayer)): a body passed through is
     /// handed over as it is, the content of a 304 or 412 becomes an empty body of no size (a box
     /// of it takes no allocation), and only a body that was read is boxed.
+    // Inlined where the response is built, so a body passed through is not matched again.
+    #[inline(always)]
     pub(crate) fn into_axum(self) -> axum_core::body::Body {
         use axum_core::body::Body as AxumBody;
         match self.kind {

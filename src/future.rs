@@ -186,6 +186,23 @@ where
     type Output = Result<Response<ConditionalBody<B>>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.poll_response(cx)
+    }
+}
+
+impl<S, ReqBody, B> ResponseFuture<S, ReqBody, B>
+where
+    S: Service<Request<ReqBody>, Response = Response<B>> + Clone,
+    ReqBody: Default,
+    B: Body,
+{
+    /// [`Future::poll`], inlined into the futures that convert its response, so that they
+    /// build theirs in place.
+    #[inline(always)]
+    pub(crate) fn poll_response(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Response<ConditionalBody<B>>, S::Error>> {
         let mut this = self.project();
         loop {
             let next = match this.state.as_mut().project() {
