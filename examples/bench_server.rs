@@ -150,6 +150,9 @@ fn routed(mode: &str) -> Result<Router, String> {
         ),
         "layer" => plain_router().layer(ConditionalLayer::new()),
         "fast" => plain_router().layer(ConditionalLayer::new().hash(TagHash::Fast)),
+        "fast-axum" => {
+            plain_router().layer(ConditionalLayer::new().hash(TagHash::Fast).axum_body())
+        }
         "plain-etag" => etag_router(tag.to_header_value()),
         "bare-304" => {
             let value = tag.to_header_value();
