@@ -1,9 +1,13 @@
 //! `cargo run --release --example layer_cost -- MODE N`: sends N GET requests through an axum
 //! router in process (no network), for counting instructions per request under
 //! `valgrind --tool=callgrind`, which is repeatable on a noisy machine where timings are not.
-//! MODE: plain | noop-layer | layer | fast | not-modified | plain-etag | handler-etag.
+//! MODE: plain | noop-layer | layer | fast | not-modified | plain-etag | handler-etag, or
+//! `hash` / `hash-fast`: only the tag of the body, N times, as the layer computes it
+//! (`TagHash::entity_tag`), without a router.
 //! Compare `layer` with `noop-layer` (what any `Router::layer` costs) and `handler-etag` with
-//! `plain-etag` (the same handler without the layer).
+//! `plain-etag` (the same handler without the layer); `layer` less `plain` with `hash`: what the
+//! layer costs beyond its hash. `SIZE` (bytes, default 1024) sets the body's length;
+//! `scripts/count-in-process` runs this under callgrind and prints instructions per request.
 
 use axum::Router;
 use axum::body::Body;
@@ -15,21 +19,40 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_conditional::{ConditionalLayer, TagHash};
 
-static BODY: [u8; 1024] = [b'x'; 1024];
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "layer".to_owned());
     let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
-    let tag = TagHash::CollisionResistant.entity_tag(&[&BODY[..]], false);
-    let plain = Router::new().route("/", get(|| async { Bytes::from_static(&BODY) }));
+    let size: usize = std::env::var("SIZE")
+        .ok()
+        .and_then(|size| size.parse().ok())
+        .unwrap_or(1024);
+    // One buffer, handed out by reference count: the same cost in every mode.
+    let body = Bytes::from(vec![b'x'; size]);
+    let tag = TagHash::CollisionResistant.entity_tag(&[&body[..]], false);
+    if let Some(hash) = match mode.as_str() {
+        "hash" => Some(TagHash::CollisionResistant),
+        "hash-fast" => Some(TagHash::Fast),
+        _ => None,
+    } {
+        for _ in 0..n {
+            std::hint::black_box(hash.entity_tag(&[std::hint::black_box(&body[..])], false));
+        }
+        return;
+    }
+    let plain = {
+        let body = body.clone();
+        Router::new().route("/", get(move || std::future::ready(body.clone())))
+    };
     let value = tag.to_header_value();
     let etag_route = |value: http::HeaderValue| {
+        let body = body.clone();
         Router::new().route(
             "/",
             get(move || {
                 let value = value.clone();
-                async move { ([(ETAG, value)], Bytes::from_static(&BODY)) }
+                let body = body.clone();
+                async move { ([(ETAG, value)], body) }
             }),
         )
     };
