@@ -20,6 +20,10 @@
 //! | `slow-layer` | that handler behind the layer |
 //! | `slow-source` | that handler behind the layer with a validator source that knows its tag |
 //! | `stream` | `GET /stream`: 16 MiB in 64 KiB chunks behind the layer with a 1 MiB limit |
+//! | `stream-plain` | the same stream, no layer |
+//! | `over-limit` | `plain` behind the layer with a 512-byte limit: the body is sent untagged |
+//! | `post-plain` | `POST /` answers the 1 KiB body, no layer |
+//! | `post-layer` | that route behind the layer (a POST passes through) |
 //! | `loco-etag` | `plain-etag` behind a reproduction of loco-rs 1.2.0's ETag middleware |
 //! | `rustango` | `plain` behind a reproduction of rustango 0.62.0's ETag middleware (tag generated) |
 //!
@@ -31,7 +35,7 @@ use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Router, ServiceExt};
 use bytes::Bytes;
 use http::header::ETAG;
@@ -112,6 +116,10 @@ fn plain_router() -> Router {
     Router::new().route("/", get(|| async { Bytes::from_static(&BODY) }))
 }
 
+fn post_router() -> Router {
+    Router::new().route("/", post(|| async { Bytes::from_static(&BODY) }))
+}
+
 /// The handler sets the `ETag` itself.
 fn etag_router(value: HeaderValue) -> Router {
     Router::new().route(
@@ -176,6 +184,10 @@ fn routed(mode: &str) -> Result<Router, String> {
         "stream" => Router::new()
             .route("/stream", get(|| async { stream_body() }))
             .layer(ConditionalLayer::new().buffer_limit(1024 * 1024)),
+        "stream-plain" => Router::new().route("/stream", get(|| async { stream_body() })),
+        "over-limit" => plain_router().layer(ConditionalLayer::new().buffer_limit(512)),
+        "post-plain" => post_router(),
+        "post-layer" => post_router().layer(ConditionalLayer::new()),
         other => return Err(format!("unknown MODE {other:?}")),
     })
 }
