@@ -1,6 +1,5 @@
 //! The response body of [`Conditional`](crate::Conditional).
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -64,11 +63,14 @@ pin_project! {
 }
 
 /// Buffered chunks, in order. Most bodies are one frame, which needs no list: the first chunk
-/// is held apart, and only the second one allocates the list.
+/// is held apart, and only the second one allocates the list. The list is only appended to
+/// while the body is read, and only taken from the front while it is sent: `sent` chunks of it
+/// are gone (a plain list costs less to drop, the usual case, than a ring buffer).
 #[derive(Debug, Default)]
 pub(crate) struct Chunks {
     first: Option<Bytes>,
-    rest: VecDeque<Bytes>,
+    rest: Vec<Bytes>,
+    sent: usize,
     /// Their total length, in bytes.
     len: usize,
 }
@@ -83,14 +85,26 @@ impl Chunks {
         if self.first.is_none() && self.rest.is_empty() {
             self.first = Some(chunk);
         } else {
-            self.rest.push_back(chunk);
+            self.rest.push(chunk);
         }
     }
 
     fn pop_front(&mut self) -> Option<Bytes> {
-        let chunk = self.first.take().or_else(|| self.rest.pop_front())?;
+        let chunk = match self.first.take() {
+            Some(chunk) => chunk,
+            None => {
+                let chunk = std::mem::take(self.rest.get_mut(self.sent)?);
+                self.sent += 1;
+                chunk
+            }
+        };
         self.len = self.len.saturating_sub(chunk.len());
         Some(chunk)
+    }
+
+    /// The chunks of the list not sent yet.
+    fn unsent(&self) -> &[Bytes] {
+        self.rest.get(self.sent..).unwrap_or_default()
     }
 
     /// The total length of the chunks, in bytes.
@@ -99,12 +113,15 @@ impl Chunks {
     }
 
     fn is_empty(&self) -> bool {
-        self.first.is_none() && self.rest.is_empty()
+        self.first.is_none() && self.unsent().is_empty()
     }
 
     /// The chunks in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + Clone {
-        self.first.iter().chain(&self.rest).map(|chunk| &chunk[..])
+        self.first
+            .iter()
+            .chain(self.unsent())
+            .map(|chunk| &chunk[..])
     }
 }
 
