@@ -258,9 +258,11 @@ impl EntityTag {
 
     /// A borrowed view of the tag.
     pub(crate) fn as_tag_ref(&self) -> TagRef<'_> {
+        let opaque = self.opaque();
         TagRef {
             weak: self.weak,
-            opaque: self.opaque(),
+            opaque,
+            version: opaque,
         }
     }
 }
@@ -270,34 +272,155 @@ impl EntityTag {
 pub(crate) struct TagRef<'a> {
     weak: bool,
     opaque: &'a [u8],
+    /// The opaque tag of the version this tag names: `opaque` itself, or, for a coded tag the
+    /// layer made (`"v1-gzip"`), `opaque` without its coding suffix (`v1`).
+    version: &'a [u8],
 }
 
 impl<'a> TagRef<'a> {
     /// The tag of an `ETag` field value, if it is exactly one entity tag.
     pub(crate) fn parse(value: &'a HeaderValue) -> Option<Self> {
         match parse_entity_tag(trim_ows(value.as_bytes()))? {
-            (weak, opaque, b"") => Some(Self { weak, opaque }),
+            (weak, opaque, b"") => Some(Self {
+                weak,
+                opaque,
+                version: opaque,
+            }),
             _ => None,
         }
     }
 
-    pub(crate) fn is_weak(self) -> bool {
-        self.weak
+    /// The same tag, known to be a coded tag ([`coded_tag`]) whose suffix is `suffix_len`
+    /// bytes long.
+    pub(crate) fn coded(self, suffix_len: usize) -> Self {
+        let version = self
+            .opaque
+            .get(..self.opaque.len().saturating_sub(suffix_len))
+            .unwrap_or(self.opaque);
+        Self { version, ..self }
     }
 
-    /// Strong comparison (RFC 9110 §8.8.3.2): both strong and octet-identical.
+    /// Whether this is a coded tag ([`coded_tag`]) of the version `current` names.
+    pub(crate) fn is_coded_form_of(self, current: TagRef<'_>) -> bool {
+        is_coded_form(self.opaque, current.version)
+    }
+
+    /// Strong comparison (RFC 9110 §8.8.3.2): both strong and octet-identical. `If-Range` uses
+    /// it as it is: a range is only ever of the very bytes a tag names.
     pub(crate) fn strong_eq(self, other: TagRef<'_>) -> bool {
-        self.matches(Comparison::Strong, other.weak, other.opaque)
+        !self.weak && !other.weak && self.opaque == other.opaque
     }
 
-    /// Whether `self` matches the member `(weak, opaque)` of a request list, under strong or weak
-    /// comparison.
-    fn matches(self, comparison: Comparison, weak: bool, opaque: &[u8]) -> bool {
-        match comparison {
-            Comparison::Strong => !self.weak && !weak && self.opaque == opaque,
-            Comparison::Weak => self.opaque == opaque,
+    /// Whether the member `(weak, opaque)` of an `If-Match` / `If-None-Match` list names the
+    /// version this tag is the current tag of, under strong or weak comparison: verbatim, or in
+    /// another form of the same version (weakened, or the coded tag of one of its content
+    /// codings, [`is_coded_form`]).
+    fn names(self, comparison: Comparison, weak: bool, opaque: &[u8]) -> Named {
+        if comparison == Comparison::Strong && (self.weak || weak) {
+            return Named::No;
+        }
+        if opaque == self.opaque {
+            return if weak == self.weak {
+                Named::Verbatim
+            } else {
+                Named::Form
+            };
+        }
+        if opaque == self.version || is_coded_form(opaque, self.version) {
+            Named::Form
+        } else {
+            Named::No
         }
     }
+}
+
+/// The content codings a coded tag names, lowercase, as IANA's registry spells them.
+const CODINGS: [&[u8]; 7] = [
+    b"gzip",
+    b"br",
+    b"zstd",
+    b"deflate",
+    b"compress",
+    b"x-gzip",
+    b"x-compress",
+];
+
+/// The suffix that makes a representation's strong tag the tag of its content-coded bytes:
+/// `"v1"` with `Content-Encoding: gzip` is `"v1-gzip"`, as in RFC 9110 §8.8.3.3. A strong tag
+/// names one byte sequence, and the gzip bytes are other bytes than the identity ones: they
+/// need a tag of their own (§8.8.3.3, note), distinct from the identity tag, so that a cache
+/// never updates or stitches one with the other. Keeping it strong (rather than weakening it,
+/// as nginx does) keeps `If-Match` usable for a client that was sent the coded bytes.
+///
+/// `codings` are the `Content-Encoding` field lines; `identity` is no coding. `None` when a
+/// coding is not one of [`CODINGS`]: such a tag is weakened instead.
+pub(crate) fn coding_suffix<'a>(codings: impl Iterator<Item = &'a HeaderValue>) -> Option<Vec<u8>> {
+    let mut suffix = Vec::new();
+    for line in codings {
+        for coding in line.as_bytes().split(|&byte| byte == b',') {
+            let coding = coding.trim_ascii();
+            if coding.is_empty() || coding.eq_ignore_ascii_case(b"identity") {
+                continue;
+            }
+            let known = CODINGS
+                .iter()
+                .find(|known| coding.eq_ignore_ascii_case(known))?;
+            suffix.push(b'-');
+            suffix.extend_from_slice(known);
+        }
+    }
+    (!suffix.is_empty()).then_some(suffix)
+}
+
+/// The coded tag of `tag` for a [`coding_suffix`]: `"v1"` and `-gzip` give `"v1-gzip"`. A weak
+/// tag stays as it is: it promises no byte identity, so one weak tag may name every coding.
+pub(crate) fn coded_tag(tag: &HeaderValue, suffix: &[u8]) -> Option<HeaderValue> {
+    let bytes = tag.as_bytes();
+    let opaque = bytes.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let mut coded = Vec::with_capacity(bytes.len() + suffix.len());
+    coded.push(b'"');
+    coded.extend_from_slice(opaque);
+    coded.extend_from_slice(suffix);
+    coded.push(b'"');
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(coded)).ok()
+}
+
+/// Whether `opaque` is the opaque part of a coded tag of the version `version` names: `version`
+/// followed by one or more `-coding` of [`CODINGS`]. Compared forward (the version, then a
+/// known coding), never by cutting a suffix off the client's tag, so a tag of the application's
+/// own that happens to end in `-gzip` is still only itself.
+pub(crate) fn is_coded_form(opaque: &[u8], version: &[u8]) -> bool {
+    let Some(mut rest) = opaque.strip_prefix(version) else {
+        return false;
+    };
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let Some(after_dash) = rest.strip_prefix(b"-") else {
+            return false;
+        };
+        let Some(next) = CODINGS.iter().find_map(|coding| {
+            let after = after_dash.strip_prefix(*coding)?;
+            (after.is_empty() || after.starts_with(b"-")).then_some(after)
+        }) else {
+            return false;
+        };
+        rest = next;
+    }
+    true
+}
+
+/// How a member of a request's tag list names the current tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Named {
+    /// Not at all.
+    No,
+    /// In another form of the same version: weakened (`W/"v1"` for `"v1"`), or coded
+    /// (`"v1-gzip"`). A 304 must then carry that form, the tag the client holds.
+    Form,
+    /// Verbatim.
+    Verbatim,
 }
 
 impl fmt::Debug for EntityTag {
@@ -347,8 +470,8 @@ pub(crate) enum Comparison {
 pub(crate) enum TagCondition {
     /// The field value is `*`.
     Any,
-    /// The field value is a list of entity tags; `matched` tells whether one of them matches.
-    List { matched: bool },
+    /// The field value is a list of entity tags; how its best member names the current tag.
+    List(Named),
     /// The field value is neither `*` nor a list of entity tags.
     Invalid,
 }
@@ -366,7 +489,7 @@ pub(crate) fn evaluate_tag_field<'a>(
 ) -> TagCondition {
     let mut members = 0usize;
     let mut star = false;
-    let mut matched = false;
+    let mut named = Named::No;
     for line in lines {
         let mut rest = line.as_bytes();
         loop {
@@ -378,7 +501,9 @@ pub(crate) fn evaluate_tag_field<'a>(
                 star = true;
                 after
             } else if let Some((weak, opaque, after)) = parse_entity_tag(rest) {
-                matched |= current.is_some_and(|tag| tag.matches(comparison, weak, opaque));
+                if let Some(tag) = current {
+                    named = named.max(tag.names(comparison, weak, opaque));
+                }
                 after
             } else {
                 return TagCondition::Invalid;
@@ -394,8 +519,34 @@ pub(crate) fn evaluate_tag_field<'a>(
     match (star, members) {
         (true, 1) => TagCondition::Any,
         (true, _) => TagCondition::Invalid,
-        (false, _) => TagCondition::List { matched },
+        (false, _) => TagCondition::List(named),
     }
+}
+
+/// The first member of the `If-None-Match` lines that names the current tag (as
+/// [`evaluate_tag_field`] matches them under the weak comparison), as an `ETag` value: the tag
+/// the client holds, which a 304 must carry (RFC 9111 §4.3.4: a cache updates only the stored
+/// response whose strong validator the 304 names).
+pub(crate) fn held_tag<'a>(
+    lines: impl IntoIterator<Item = &'a HeaderValue>,
+    current: TagRef<'_>,
+) -> Option<HeaderValue> {
+    for line in lines {
+        let mut rest = line.as_bytes();
+        loop {
+            rest = skip_separators(rest);
+            let (weak, opaque, after) = parse_entity_tag(rest)?;
+            if current.names(Comparison::Weak, weak, opaque) != Named::No {
+                let end = rest.len() - after.len();
+                return HeaderValue::from_bytes(rest.get(..end)?).ok();
+            }
+            rest = trim_leading_ows(after);
+            if rest.is_empty() {
+                break;
+            }
+        }
+    }
+    None
 }
 
 /// Parses one entity tag at the start of `input`: `(weak, opaque without quotes, rest)`.
@@ -609,13 +760,30 @@ mod tests {
     fn list_table() {
         use Comparison::{Strong, Weak};
         use TagCondition::{Any, Invalid, List};
-        let hit = List { matched: true };
-        let miss = List { matched: false };
+        let hit = List(Named::Verbatim);
+        let form = List(Named::Form);
+        let miss = List(Named::No);
         let cases: &[(&[&[u8]], &str, Comparison, TagCondition)] = &[
             (&[b"\"a\""], "\"a\"", Weak, hit),
             (&[b"\"a\""], "\"b\"", Weak, miss),
-            (&[b"W/\"a\""], "\"a\"", Weak, hit),
+            (&[b"W/\"a\""], "\"a\"", Weak, form),
             (&[b"W/\"a\""], "\"a\"", Strong, miss),
+            (&[b"\"a\""], "W/\"a\"", Weak, form),
+            (&[b"W/\"a\", \"a\""], "\"a\"", Weak, hit),
+            // Coded tags name their version (RFC 9110 §8.8.3.3), under either comparison.
+            (&[b"\"a-gzip\""], "\"a\"", Strong, form),
+            (&[b"\"a-br\""], "\"a\"", Weak, form),
+            (&[b"W/\"a-gzip\""], "\"a\"", Weak, form),
+            (&[b"W/\"a-gzip\""], "\"a\"", Strong, miss),
+            (&[b"\"a-gzip-br\""], "\"a\"", Strong, form),
+            (&[b"\"a-x-gzip\""], "\"a\"", Strong, form),
+            (&[b"\"a-gzip\""], "W/\"a\"", Strong, miss),
+            (&[b"\"a-gz\""], "\"a\"", Strong, miss),
+            (&[b"\"a-gzipx\""], "\"a\"", Strong, miss),
+            (&[b"\"a-\""], "\"a\"", Strong, miss),
+            (&[b"\"a--gzip\""], "\"a\"", Strong, miss),
+            (&[b"\"ab-gzip\""], "\"a\"", Strong, miss),
+            (&[b"\"a\""], "\"a-gzip\"", Strong, miss),
             (&[b"\"a\""], "W/\"a\"", Strong, miss),
             (&[b"\"a\""], "\"a\"", Strong, hit),
             (&[b"\"x\", \"a\""], "\"a\"", Weak, hit),
@@ -662,7 +830,7 @@ mod tests {
                 Some(current.as_tag_ref()),
                 Comparison::Weak
             ),
-            TagCondition::List { matched: true }
+            TagCondition::List(Named::Verbatim)
         );
     }
 
@@ -681,7 +849,7 @@ mod tests {
                 Some(current.as_tag_ref()),
                 Comparison::Weak
             ),
-            TagCondition::List { matched: true }
+            TagCondition::List(Named::Verbatim)
         );
         value.push_str("bad");
         headers.insert(IF_NONE_MATCH, HeaderValue::from_str(&value).unwrap());
@@ -693,5 +861,54 @@ mod tests {
             ),
             TagCondition::Invalid
         );
+    }
+
+    #[test]
+    fn coded_tags() {
+        let value = |text: &'static str| HeaderValue::from_static(text);
+        let suffix = |lines: &[&'static str]| {
+            coding_suffix(
+                lines
+                    .iter()
+                    .map(|line| value(line))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
+        };
+        assert_eq!(suffix(&["gzip"]).as_deref(), Some(&b"-gzip"[..]));
+        assert_eq!(suffix(&["GZip"]).as_deref(), Some(&b"-gzip"[..]));
+        assert_eq!(suffix(&["gzip, br"]).as_deref(), Some(&b"-gzip-br"[..]));
+        assert_eq!(
+            suffix(&["identity", "zstd"]).as_deref(),
+            Some(&b"-zstd"[..])
+        );
+        assert_eq!(suffix(&["identity"]), None);
+        assert_eq!(suffix(&[""]), None);
+        assert_eq!(suffix(&["exi"]), None);
+        assert_eq!(suffix(&["gzip", "exi"]), None);
+        let coded = coded_tag(&value("\"v1\""), b"-gzip").unwrap();
+        assert_eq!(coded, "\"v1-gzip\"");
+        assert_eq!(coded_tag(&value("W/\"v1\""), b"-gzip"), None);
+        assert!(is_coded_form(b"v1-gzip", b"v1"));
+        assert!(is_coded_form(b"v1-gzip-br", b"v1"));
+        assert!(!is_coded_form(b"v1", b"v1"));
+        assert!(!is_coded_form(b"v1-gzip", b"v2"));
+        assert!(!is_coded_form(b"v1-", b"v1"));
+        assert!(!is_coded_form(b"v1-unknown", b"v1"));
+    }
+
+    #[test]
+    fn the_tag_the_client_holds() {
+        let current = EntityTag::strong("v1").unwrap();
+        let held = |line: &'static str| {
+            let lines = [HeaderValue::from_static(line)];
+            held_tag(lines.iter(), current.as_tag_ref())
+        };
+        assert_eq!(held("\"v1\"").unwrap(), "\"v1\"");
+        assert_eq!(held("\"v0\", W/\"v1\"").unwrap(), "W/\"v1\"");
+        assert_eq!(held("\"v0\",\"v1-gzip\" , \"v1\"").unwrap(), "\"v1-gzip\"");
+        assert_eq!(held("\"v0\""), None);
+        assert_eq!(held("\"v0\", junk"), None);
+        assert_eq!(held("*"), None);
     }
 }

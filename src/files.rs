@@ -81,12 +81,12 @@
 //! # Precompressed files
 //!
 //! Configure the same variants as on `ServeDir` ([`FileTags::precompressed_gzip`], …): the
-//! source negotiates `Accept-Encoding` as `ServeDir` does and gives a variant the weak tag of
-//! its own bytes, `W/"…"`, and every answer `Vary: accept-encoding`. Without them the layer
-//! still never puts the identity bytes' strong tag on gzip bytes: it weakens a strong tag on a
-//! content-coded response ([`ConditionalLayer::weaken_encoded_tags`](crate::ConditionalLayer::weaken_encoded_tags)),
-//! as it does for a compression layer between it and `ServeDir`, and answers a revalidation of
-//! the weakened tag with a 304 that carries the weak tag the client holds.
+//! source negotiates `Accept-Encoding` as `ServeDir` does and gives a variant the tag of its
+//! own bytes, which the layer sends as the coded tag of that version (`"…-gzip"`, RFC 9110
+//! §8.8.3.3), and every answer `Vary: accept-encoding`. Without them the layer still never puts
+//! the identity bytes' strong tag on gzip bytes: a strong tag on a content-coded response
+//! becomes the coded tag of its version, as it does for a compression layer between it and
+//! `ServeDir`, and a revalidation of that tag gets a 304 that carries it.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -325,7 +325,7 @@ impl FileTags {
     }
 
     /// Serve `file.gz` to clients that accept gzip, as `ServeDir::precompressed_gzip`; set
-    /// both the same. The variant gets the weak tag of its own bytes.
+    /// both the same. The variant gets the tag of its own bytes, sent as a coded tag (`"…-gzip"`).
     ///
     /// ```
     /// use tower_conditional::files::FileTags;
@@ -627,7 +627,7 @@ struct Lookup {
 
 impl Lookup {
     fn run(self) -> Current {
-        let Some((path, metadata, encoding)) = self.resolve() else {
+        let Some((path, metadata)) = self.resolve() else {
             return Current::Unknown;
         };
         if metadata.len() > self.config.max_file_size {
@@ -637,14 +637,8 @@ impl Lookup {
         let Some(tag) = self.cache.tag(&path, version) else {
             return Current::Unknown;
         };
-        // A precompressed variant is other bytes than the identity file: it gets its own
-        // tag, and a weak one, since the layer weakens strong tags on content-coded responses
-        // (RFC 9110 §8.8.1) and its 304s must carry the tag its 200s do.
-        let tag = if encoding == Encoding::Identity {
-            tag
-        } else {
-            tag.weaken()
-        };
+        // A precompressed variant is other bytes than the identity file: it gets the tag of
+        // its own bytes, which the layer sends as the coded tag of that version.
         let mut representation = Representation::new().with_etag(tag);
         // The layer sends it in whole seconds, and treats one at or before 1 s after the epoch
         // (the Nix store's, for every file) as no validator.
@@ -662,10 +656,10 @@ impl Lookup {
         Current::Exists(representation)
     }
 
-    /// The file `ServeDir` would serve for the target, its metadata, and its coding; `None`
-    /// where `ServeDir` would not answer with a file. Mirrors tower-http 0.7's
+    /// The file `ServeDir` would serve for the target (a variant for an accepted coding) and its
+    /// metadata; `None` where `ServeDir` would not answer with a file. Mirrors tower-http 0.7's
     /// `maybe_redirect_or_append_path` and `open_file_with_fallback`.
-    fn resolve(&self) -> Option<(PathBuf, Metadata, Encoding)> {
+    fn resolve(&self) -> Option<(PathBuf, Metadata)> {
         let target = &self.target;
         let mut path = target.path.clone();
         let is_directory = match std::fs::metadata(&path) {
@@ -692,16 +686,14 @@ impl Lookup {
             name.push(encoding.extension());
             let variant = path.with_file_name(name);
             match std::fs::metadata(&variant) {
-                Ok(metadata) => return metadata.is_file().then_some((variant, metadata, encoding)),
+                Ok(metadata) => return metadata.is_file().then_some((variant, metadata)),
                 Err(error) if error.kind() == ErrorKind::NotFound => {}
                 Err(_) => return None,
             }
         }
         let metadata = std::fs::metadata(&path).ok()?;
         // A directory (`index.html/`) or a device is not a file ServeDir streams.
-        metadata
-            .is_file()
-            .then_some((path, metadata, Encoding::Identity))
+        metadata.is_file().then_some((path, metadata))
     }
 }
 

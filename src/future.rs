@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, response};
+use http::{HeaderMap, Method, Request, Response, StatusCode, response};
 use http_body::Body;
 use pin_project_lite::pin_project;
 use tower::Service;
@@ -22,14 +22,15 @@ use crate::plan::{
     AfterReading, ResponsePlan, Verdict, after_reading, plan_response, prepare_head, verdict,
 };
 use crate::precondition::{Outcome, ValidatorsRef};
+use crate::problem::Refusal;
 use crate::range::{remove_range, whole_representation_request};
 use crate::request::{
     RequestFacts, RequestPlan, SourceAnswer, SourceVerdict, judge_with_source, plan_request,
     remove_epoch_dates, remove_preconditions,
 };
 use crate::response::{
-    SOURCE_UNAVAILABLE, into_not_modified, into_precondition_failed, keep_the_clients_weak_tag,
-    set_generated_tag, source_not_modified, source_precondition_failed, source_unavailable,
+    carry_the_held_tag, into_not_modified, into_precondition_failed, refusal_head,
+    remove_content_fields, representation_not_modified, set_generated_tag,
 };
 use crate::source::{Representation, SourceFuture};
 
@@ -83,6 +84,8 @@ pin_project! {
         Reading { reading: Option<Buffering<B>> },
         /// Waiting for a clone of the inner service to be ready to be asked again.
         AskingAgain { request: Option<RequestFacts> },
+        /// Answered without the inner service; `None` once sent.
+        Answered { response: Option<Response<ConditionalBody<B>>> },
         Done,
     }
 }
@@ -116,6 +119,17 @@ where
             },
             config,
             again,
+        }
+    }
+
+    /// A future that is ready with `response`: the layer answered without the inner service.
+    pub(crate) fn answered(response: Response<ConditionalBody<B>>, config: Arc<Config>) -> Self {
+        Self {
+            state: State::Answered {
+                response: Some(response),
+            },
+            config,
+            again: None,
         }
     }
 
@@ -211,7 +225,12 @@ where
                     let Some((mut service, mut request)) = call.take() else {
                         return Poll::Pending;
                     };
-                    match judge_with_source(current, request.method(), request.headers()) {
+                    match judge_with_source(
+                        current,
+                        request.method(),
+                        request.headers(),
+                        this.config,
+                    ) {
                         SourceVerdict::Answer(answer) => Next::Respond(answer_from_source(
                             answer,
                             request.headers(),
@@ -219,7 +238,6 @@ where
                         )),
                         SourceVerdict::Call {
                             representation,
-                            check,
                             stale_range,
                             judged,
                         } => {
@@ -228,9 +246,6 @@ where
                             }
                             if judged {
                                 remove_preconditions(request.headers_mut());
-                            }
-                            if let Some(check) = check {
-                                request.extensions_mut().insert(check);
                             }
                             let (facts, again) =
                                 prepare(&mut request, &service, this.config, representation);
@@ -253,10 +268,14 @@ where
                             let (mut head, body) = response.into_parts();
                             Decision::passed(PassReason::Method)
                                 .record(&mut head, this.config.decisions);
-                            Next::Respond(Response::from_parts(
-                                head,
-                                ConditionalBody::pass_through(body),
-                            ))
+                            // Any 304 leaves the layer without content fields or body.
+                            let body = if head.status == StatusCode::NOT_MODIFIED {
+                                remove_content_fields(&mut head);
+                                ConditionalBody::omitted()
+                            } else {
+                                ConditionalBody::pass_through(body)
+                            };
+                            Next::Respond(Response::from_parts(head, body))
                         }
                     }
                 }
@@ -292,6 +311,10 @@ where
                     });
                     continue;
                 }
+                StateProj::Answered { response } => match response.take() {
+                    Some(response) => Next::Respond(response),
+                    None => return Poll::Pending,
+                },
                 // Polled after completion: a contract violation of the caller; stay pending
                 // rather than panic.
                 StateProj::Done => return Poll::Pending,
@@ -323,8 +346,7 @@ enum Next<B: Body> {
 }
 
 /// Carries out [`prepare_head`] and [`plan_response`] on the inner service's response.
-// Inlined into `poll`, the response it returns is built in place rather than copied out
-// (measured: 120 fewer instructions per request).
+// Inlined into `poll`: the response it returns is built in place, not moved out.
 #[inline(always)]
 fn respond_to<B: Body>(
     response: Response<B>,
@@ -333,7 +355,7 @@ fn respond_to<B: Body>(
     can_ask_again: bool,
 ) -> Next<B> {
     let (mut head, body) = response.into_parts();
-    let (fields, origin) = prepare_head(&mut head, &request, config);
+    let (fields, origin) = prepare_head(&mut head, &request);
     let plan = plan_response(
         head.status,
         &request.method,
@@ -349,6 +371,12 @@ fn respond_to<B: Body>(
             &request,
             Decision::passed(reason),
         )),
+        ResponsePlan::NotModified => Next::Respond(send(
+            head,
+            ConditionalBody::omitted(),
+            &request,
+            Decision::passed(PassReason::Status),
+        )),
         ResponsePlan::Judge(passed) => {
             let decision = Decision {
                 passed,
@@ -356,8 +384,14 @@ fn respond_to<B: Body>(
             };
             let body = ConditionalBody::pass_through(body);
             let size = || body.size_hint().exact();
-            let verdict = judge_head(&mut head, &request, decision, can_ask_again, size);
-            judged(verdict, head, request, || body)
+            let judging = Judging {
+                request: &request,
+                config,
+                can_ask_again,
+                tag_suffix: fields.tag_suffix,
+            };
+            let (verdict, problem) = judging.judge_head(&mut head, decision, size);
+            judged(verdict, problem, head, request, || body)
         }
         ResponsePlan::Tag => Next::Read(Buffering {
             head,
@@ -387,6 +421,12 @@ impl<B: Body> Buffering<B> {
             request,
         } = self;
         let len = reading.chunks().byte_len();
+        let judging = Judging {
+            request: &request,
+            config,
+            can_ask_again,
+            tag_suffix: 0,
+        };
         match after_reading(&end, &request.method, len) {
             AfterReading::Tag => {
                 let tag = config
@@ -396,16 +436,16 @@ impl<B: Body> Buffering<B> {
                 set_generated_tag(&mut head.headers, tag, len, trailers, content_length);
                 let decision = Decision::new(TagOrigin::Generated);
                 let size = || Some(len as u64);
-                let verdict = judge_head(&mut head, &request, decision, can_ask_again, size);
+                let (verdict, problem) = judging.judge_head(&mut head, decision, size);
                 // The body is built only for the response that sends it.
-                judged(verdict, head, request, || reading.into_body(end))
+                judged(verdict, problem, head, request, || reading.into_body(end))
             }
             AfterReading::Judge(reason) => {
                 let body = reading.into_body(end);
                 let size = || body.size_hint().exact();
                 let decision = Decision::passed(reason);
-                let verdict = judge_head(&mut head, &request, decision, can_ask_again, size);
-                judged(verdict, head, request, || body)
+                let (verdict, problem) = judging.judge_head(&mut head, decision, size);
+                judged(verdict, problem, head, request, || body)
             }
             AfterReading::Fail => Next::Respond(send(
                 head,
@@ -417,12 +457,14 @@ impl<B: Body> Buffering<B> {
     }
 }
 
-/// What follows a [`judge_head`]: the response with the body its verdict calls for (`body` is
-/// built only when it is sent), or asking again.
+/// What follows a [`Judging::judge_head`]: the response with the body its verdict calls for
+/// (`body` is built only when it is sent; `problem` is a 412's problem details), or asking
+/// again.
 // Inlined, as `respond_to` is: the response is built once, in place.
 #[inline(always)]
 fn judged<B: Body>(
     verdict: Verdict,
+    problem: Option<Bytes>,
     head: response::Parts,
     request: RequestFacts,
     body: impl FnOnce() -> ConditionalBody<B>,
@@ -430,55 +472,87 @@ fn judged<B: Body>(
     let body = match verdict {
         Verdict::AskAgainWithoutRange => return Next::AskAgain(request),
         Verdict::Send => body(),
-        Verdict::NotModified => ConditionalBody::omitted(),
-        Verdict::PreconditionFailed => ConditionalBody::empty(),
+        Verdict::NotModified { .. } => ConditionalBody::omitted(),
+        Verdict::PreconditionFailed(_) => refusal_body(problem),
     };
     Next::Respond(Response::from_parts(head, body))
 }
 
-/// Carries out the head edits of a [`verdict`] (a 304's or a 412's) and records the decision.
-/// `AskAgainWithoutRange` is returned only when the request can be asked again; `size` is the
-/// body's length, when known.
-fn judge_head(
-    head: &mut response::Parts,
-    request: &RequestFacts,
-    mut decision: Decision,
-    can_ask_again: bool,
-    size: impl FnOnce() -> Option<u64>,
-) -> Verdict {
-    let validators = || ValidatorsRef::from_headers(&head.headers);
-    let verdict = match verdict(
-        head.status,
-        &request.method,
-        request.conditions(),
-        validators,
-    ) {
-        // Without a clone of the service and the request, the range is sent as it is.
-        Verdict::AskAgainWithoutRange if !can_ask_again => Verdict::Send,
-        verdict => verdict,
-    };
-    match verdict {
-        Verdict::AskAgainWithoutRange => return verdict,
-        Verdict::Send => {}
-        Verdict::NotModified => {
-            decision.outcome = Outcome::NotModified;
-            // A HEAD saves nothing: it would not have had a body anyway.
-            decision.saved_bytes = if request.method == Method::HEAD {
-                Some(0)
-            } else if Decision::wanted(request.decisions) {
-                content_length(&head.headers).or_else(size)
-            } else {
-                None
-            };
-            into_not_modified(head);
-        }
-        Verdict::PreconditionFailed => {
-            decision.outcome = Outcome::PreconditionFailed;
-            into_precondition_failed(head);
-        }
+/// The body of a 412, 428 or 503 the layer answers: its problem details or text, or none.
+fn refusal_body<B: Body>(body: Option<Bytes>) -> ConditionalBody<B> {
+    match body {
+        Some(bytes) => ConditionalBody::complete(bytes.into(), None),
+        None => ConditionalBody::empty(),
     }
-    decision.record(head, request.decisions);
-    verdict
+}
+
+/// What judging a response head needs besides the head.
+struct Judging<'a> {
+    request: &'a RequestFacts,
+    config: &'a Config,
+    /// Whether a range of another version can be asked again without `Range`.
+    can_ask_again: bool,
+    /// The length of the coding suffix of the head's tag ([`prepare_head`]).
+    tag_suffix: usize,
+}
+
+impl Judging<'_> {
+    /// Carries out the head edits of a [`verdict`] (a 304's or a 412's) and records the
+    /// decision; returns the verdict and a 412's problem details. `AskAgainWithoutRange` is
+    /// returned only when the request can be asked again; `size` is the body's length, when
+    /// known.
+    fn judge_head(
+        &self,
+        head: &mut response::Parts,
+        mut decision: Decision,
+        size: impl FnOnce() -> Option<u64>,
+    ) -> (Verdict, Option<Bytes>) {
+        let request = self.request;
+        let suffix = self.tag_suffix;
+        let validators = || {
+            let mut validators = ValidatorsRef::from_headers(&head.headers);
+            validators.etag = validators.etag.map(|tag| tag.coded(suffix));
+            validators
+        };
+        let verdict = match verdict(
+            head.status,
+            &request.method,
+            request.conditions(),
+            validators,
+        ) {
+            // Without a clone of the service and the request, the range is sent as it is.
+            Verdict::AskAgainWithoutRange if !self.can_ask_again => Verdict::Send,
+            verdict => verdict,
+        };
+        let mut problem = None;
+        match verdict {
+            Verdict::AskAgainWithoutRange => return (verdict, None),
+            Verdict::Send => {}
+            Verdict::NotModified { held_form } => {
+                decision.outcome = Outcome::NotModified;
+                // A HEAD saves nothing: it would not have had a body anyway.
+                decision.saved_bytes = if request.method == Method::HEAD {
+                    Some(0)
+                } else if Decision::wanted(request.decisions) {
+                    content_length(&head.headers).or_else(size)
+                } else {
+                    None
+                };
+                into_not_modified(head);
+                if held_form && let Some(conditions) = request.conditions() {
+                    carry_the_held_tag(&mut head.headers, conditions, suffix);
+                }
+            }
+            Verdict::PreconditionFailed(precondition) => {
+                decision.outcome = Outcome::PreconditionFailed;
+                into_precondition_failed(head);
+                problem = Refusal::Failed(precondition)
+                    .body(self.config.problem_details, &mut head.headers);
+            }
+        }
+        decision.record(head, request.decisions);
+        (verdict, problem)
+    }
 }
 
 fn send<B: Body>(
@@ -497,42 +571,52 @@ fn answer_from_source<B: Body>(
     conditions: &HeaderMap,
     config: &Config,
 ) -> Response<ConditionalBody<B>> {
-    let answered = |outcome| Decision {
-        outcome,
-        handler_ran: false,
-        ..Decision::new(TagOrigin::Source)
-    };
     let (mut head, body, decision) = match answer {
-        SourceAnswer::NotModified(representation) => {
-            let mut head = source_not_modified(&representation);
-            if config.weaken_encoded_tags {
-                keep_the_clients_weak_tag(&mut head.headers, conditions);
-            }
-            (
-                head,
-                ConditionalBody::omitted(),
-                answered(Outcome::NotModified),
-            )
-        }
-        SourceAnswer::PreconditionFailed(validators) => (
-            source_precondition_failed(validators.as_ref()),
-            ConditionalBody::empty(),
-            answered(Outcome::PreconditionFailed),
-        ),
-        SourceAnswer::Unavailable => (
-            source_unavailable(),
-            ConditionalBody::complete(
-                Bytes::from_static(SOURCE_UNAVAILABLE.as_bytes()).into(),
-                None,
-            ),
+        SourceAnswer::NotModified {
+            representation,
+            held_form,
+        } => (
+            representation_not_modified(&representation, conditions, held_form),
+            ConditionalBody::omitted(),
             Decision {
+                outcome: Outcome::NotModified,
                 handler_ran: false,
-                ..Decision::passed(PassReason::SourceFailed)
+                ..Decision::new(TagOrigin::Source)
             },
         ),
+        SourceAnswer::Refused(refusal, validators) => {
+            let (head, body) = refusal_head(refusal, validators.as_ref(), config.problem_details);
+            let decision = match refusal {
+                Refusal::Failed(_) => Decision {
+                    outcome: Outcome::PreconditionFailed,
+                    ..Decision::new(TagOrigin::Source)
+                },
+                Refusal::Required => Decision {
+                    outcome: Outcome::PreconditionRequired,
+                    ..Decision::new(TagOrigin::None)
+                },
+                Refusal::Unchecked => Decision::passed(PassReason::SourceFailed),
+            };
+            let decision = Decision {
+                handler_ran: false,
+                ..decision
+            };
+            (head, refusal_body(body), decision)
+        }
     };
     decision.record(&mut head, config.decisions);
     Response::from_parts(head, body)
+}
+
+/// The 428 for a request that must be conditional and is not, before the inner service runs.
+pub(crate) fn precondition_required_response<B: Body>(
+    config: &Config,
+) -> Response<ConditionalBody<B>> {
+    answer_from_source(
+        SourceAnswer::Refused(Refusal::Required, None),
+        &HeaderMap::new(),
+        config,
+    )
 }
 
 fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> bool {

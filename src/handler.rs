@@ -1,59 +1,71 @@
-//! Deep entity tags: preconditions judged inside a handler, with its own cheap validator.
+//! Deep entity tags and guarded writes: preconditions judged inside a handler, against the
+//! representation it reads itself.
 //!
 //! A handler that knows its resource's version (a row's revision, a file's hash) can answer a
-//! conditional request before doing the expensive part: read the version, ask whether the
-//! client's copy is current, and return the 304 or 412 built here.
-//!
-//! With the `axum` feature, [`Preconditions`] is an extractor:
+//! conditional request before doing the expensive part: declare the current
+//! [`Representation`] once (its validators and the cache headers its 200 carries), ask
+//! [`Preconditions::check`], and return the [`Early`] answer it gives, which carries the same
+//! headers; otherwise send the representation with the body.
 //!
 //! ```
 //! # #[cfg(feature = "axum")] {
-//! use axum::response::{IntoResponse, Response};
-//! use tower_conditional::{EntityTag, Preconditions, Validators};
+//! use axum::http::{HeaderValue, header};
+//! use axum::response::IntoResponse;
+//! use tower_conditional::{EntityTag, Early, Preconditions, Representation};
 //!
-//! async fn show_item(preconditions: Preconditions) -> Response {
+//! async fn show_item(preconditions: Preconditions) -> Result<impl IntoResponse, Early> {
 //!     let version = 42; // e.g. SELECT version FROM items WHERE id = $1
-//!     let current = Validators::new().with_etag(EntityTag::strong(format!("v{version}")).unwrap());
-//!     if let Err(early) = preconditions.check(Some(&current)) {
-//!         return early.into_response(); // 304 or 412, with the ETag
-//!     }
-//!     let etag = current.etag.unwrap().to_header_value();
-//!     ([(http::header::ETAG, etag)], "the expensive rendering").into_response()
+//!     let current = Representation::new()
+//!         .with_etag(EntityTag::strong(format!("v{version}")).unwrap())
+//!         .with_header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+//!     preconditions.check(Some(&current))?; // 304 or 412, with the ETag and Cache-Control
+//!     Ok((current, "the expensive rendering"))
 //! }
 //! # let _ = axum::Router::<()>::new().route("/items/42", axum::routing::get(show_item));
 //! # }
 //! ```
 //!
-//! Without a framework, build it from the request with [`Preconditions::from_parts`],
-//! or call [`evaluate`](crate::evaluate) directly.
+//! The same call makes a write a compare-and-swap: called inside the transaction or lock the
+//! write happens in, against the version read there, it judges the request's `If-Match` (or
+//! `If-None-Match: *`) against what the write would replace, so of two writers holding one
+//! tag exactly one wins ([`Preconditions::check`] shows it with SQL).
+//!
+//! Without a framework, build it from the request with [`Preconditions::from_parts`].
 
+use std::sync::Arc;
+
+use bytes::Bytes;
 use http::{HeaderMap, Method, Response, StatusCode, request};
 
-use crate::precondition::evaluate_ref;
+use crate::layer::Config;
+use crate::precondition::judge;
+use crate::problem::Refusal;
 use crate::request::Conditions;
-use crate::response::set_validators;
-use crate::{Outcome, Validators};
+use crate::response::{refusal_head, representation_not_modified};
+use crate::{Outcome, Representation};
 
-/// A request's method and precondition fields, to judge against a validator known in a handler.
+/// A request's method and precondition fields, to judge against a representation a handler
+/// knows: for an early 304 (deep entity tags), and for a write's compare-and-swap.
 ///
-/// With the `axum` feature it is an extractor: the handler judges the request against its own
-/// cheap validator and skips the expensive part when the client's copy is current.
+/// With the `axum` feature it is an extractor. Behind a
+/// [`ConditionalLayer`](crate::ConditionalLayer), it follows the layer's
+/// [`creating_methods`](crate::ConditionalLayer::creating_methods) and
+/// [`problem_details`](crate::ConditionalLayer::problem_details).
 ///
 /// ```
 /// # #[cfg(feature = "axum")] {
-/// use axum::{Router, body::Body, response::{IntoResponse, Response}, routing::get};
-/// use http::{Request, StatusCode, header};
+/// use axum::{Router, body::Body, response::IntoResponse, routing::get};
+/// use http::{HeaderValue, Request, StatusCode, header};
 /// use tower::ServiceExt;
-/// use tower_conditional::{EntityTag, Preconditions, Validators};
+/// use tower_conditional::{EntityTag, Early, Preconditions, Representation};
 ///
-/// async fn report(preconditions: Preconditions) -> Response {
+/// async fn report(preconditions: Preconditions) -> Result<impl IntoResponse, Early> {
 ///     let version = 17; // e.g. SELECT version FROM reports WHERE id = $1
-///     let tag = EntityTag::strong(format!("rev-{version}")).unwrap();
-///     let current = Validators::new().with_etag(tag.clone());
-///     if let Err(early) = preconditions.check(Some(&current)) {
-///         return early.into_response(); // 304 or 412, with the ETag
-///     }
-///     (tag, "the expensive report").into_response()
+///     let current = Representation::new()
+///         .with_etag(EntityTag::strong(format!("rev-{version}")).unwrap())
+///         .with_header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+///     preconditions.check(Some(&current))?;
+///     Ok((current, "the expensive report"))
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -65,7 +77,9 @@ use crate::{Outcome, Validators};
 ///     .unwrap();
 /// let response = app.oneshot(request).await.unwrap();
 /// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+/// // What the 200 carries, declared once.
 /// assert_eq!(response.headers()[header::ETAG], "\"rev-17\"");
+/// assert_eq!(response.headers()[header::CACHE_CONTROL], "max-age=60");
 /// # }
 /// # }
 /// ```
@@ -73,6 +87,19 @@ use crate::{Outcome, Validators};
 pub struct Preconditions {
     method: Method,
     conditions: Conditions,
+    /// The layer's settings, when they differ from the defaults.
+    settings: Option<HandlerSettings>,
+}
+
+/// What [`Preconditions`] follows of the layer in front of the handler, passed as a request
+/// extension when it differs from the defaults (PUT creates; no problem details).
+#[derive(Clone, Debug)]
+pub(crate) struct HandlerSettings(Arc<Config>);
+
+impl From<&Arc<Config>> for HandlerSettings {
+    fn from(config: &Arc<Config>) -> Self {
+        Self(Arc::clone(config))
+    }
 }
 
 impl Preconditions {
@@ -88,25 +115,28 @@ impl Preconditions {
     /// assert!(Preconditions::from_parts(&parts).is_conditional());
     /// ```
     pub fn from_parts(parts: &request::Parts) -> Self {
-        Self::new(parts.method.clone(), &parts.headers)
+        let mut preconditions = Self::new(parts.method.clone(), &parts.headers);
+        preconditions.settings = parts.extensions.get::<HandlerSettings>().cloned();
+        preconditions
     }
 
     /// Reads the precondition fields of `headers` for a request with `method`.
     ///
     /// ```
     /// use http::{HeaderMap, HeaderValue, Method, header::IF_MATCH};
-    /// use tower_conditional::{EntityTag, Outcome, Preconditions, Validators};
+    /// use tower_conditional::{EntityTag, Outcome, Preconditions, Representation};
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert(IF_MATCH, HeaderValue::from_static("\"v1\""));
     /// let preconditions = Preconditions::new(Method::PUT, &headers);
-    /// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+    /// let current = Representation::new().with_etag(EntityTag::strong("v2").unwrap());
     /// assert_eq!(preconditions.evaluate(Some(&current)), Outcome::PreconditionFailed);
     /// ```
     pub fn new(method: Method, headers: &HeaderMap) -> Self {
         Self {
             method,
             conditions: Conditions::preconditions(headers),
+            settings: None,
         }
     }
 
@@ -126,82 +156,166 @@ impl Preconditions {
         !self.conditions.is_empty()
     }
 
-    /// RFC 9110 §13.2.2 against `current` (`None`: the resource does not exist).
+    /// What RFC 9110 §13.2.2 says of the request against `current` (`None`: the resource has
+    /// no current representation), as [`evaluate`](crate::evaluate) does.
     ///
     /// ```
     /// use http::{HeaderMap, HeaderValue, Method, header::IF_NONE_MATCH};
-    /// use tower_conditional::{EntityTag, Outcome, Preconditions, Validators};
+    /// use tower_conditional::{EntityTag, Outcome, Preconditions, Representation};
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert(IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
     /// let preconditions = Preconditions::new(Method::GET, &headers);
-    /// let v1 = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
-    /// let v2 = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+    /// let v1 = Representation::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// let v2 = Representation::new().with_etag(EntityTag::strong("v2").unwrap());
     /// assert_eq!(preconditions.evaluate(Some(&v1)), Outcome::NotModified);
     /// assert_eq!(preconditions.evaluate(Some(&v2)), Outcome::Proceed);
     /// ```
-    pub fn evaluate(&self, current: Option<&Validators>) -> Outcome {
-        evaluate_ref(
+    pub fn evaluate(&self, current: Option<&Representation>) -> Outcome {
+        judge(
             &self.method,
             &self.conditions,
-            current.map(Validators::borrowed),
+            current.map(|representation| representation.validators().borrowed()),
         )
+        .outcome
     }
 
     /// `Ok(())` when the handler should go on; otherwise the [`Early`] answer to send instead:
-    /// a `304 Not Modified` or a `412 Precondition Failed` carrying `current`'s validators.
+    /// a `304 Not Modified` carrying `current`'s validators and headers (what its 200 carries,
+    /// RFC 9110 §15.4.5), or a `412 Precondition Failed` carrying its validators.
+    ///
+    /// `current` is `None` when the resource does not exist. Preconditions apply only where the
+    /// answer without them would be 2xx (RFC 9110 §13.2.1): for a missing resource that only a
+    /// write that may create it (`PUT`; the layer's
+    /// [`creating_methods`](crate::ConditionalLayer::creating_methods)) turns into a 2xx, so
+    /// `check(None)` is `Ok(())` for every other method, and the handler gives its 404.
+    ///
+    /// A client's tag names the current version verbatim, weakened, or as the coded tag the
+    /// layer gave its compressed bytes (`"v1-gzip"` for `"v1"`), so a write from a client that
+    /// was sent gzip bytes succeeds with the tag it holds, and a 304 carries that tag.
     ///
     /// ```
-    /// use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
-    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    /// use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+    /// use tower_conditional::{EntityTag, Preconditions, Representation};
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
     /// let preconditions = Preconditions::new(Method::GET, &headers);
-    /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// let current = Representation::new()
+    ///     .with_etag(EntityTag::strong("v1").unwrap())
+    ///     .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     ///
     /// let early = preconditions.check(Some(&current)).unwrap_err();
     /// assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
     /// assert_eq!(early.headers()[header::ETAG], "\"v1\"");
-    /// let response: Response<String> = early.into(); // or, with axum, `early.into_response()`
-    /// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    /// assert_eq!(early.headers()[header::CACHE_CONTROL], "no-cache");
     /// assert!(preconditions.check(None).is_ok()); // no resource: the handler's 404
     /// ```
-    pub fn check(&self, current: Option<&Validators>) -> Result<(), Early> {
-        let status = match self.evaluate(current) {
-            Outcome::Proceed => return Ok(()),
-            Outcome::NotModified => StatusCode::NOT_MODIFIED,
-            Outcome::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-        };
-        Err(Early::new(status, current))
+    ///
+    /// # Compare-and-swap
+    ///
+    /// The layer's validator source checks a write before the handler, but another writer can
+    /// come in between. Check again where the write happens, against the version read under
+    /// the same lock or in the same transaction: then exactly one of two writers holding the
+    /// same tag wins, and the other gets the 412.
+    ///
+    /// ```
+    /// # #[cfg(feature = "axum")] {
+    /// use std::sync::Arc;
+    /// use axum::{Router, body::Body, extract::State, routing::put};
+    /// use http::{Request, StatusCode, header};
+    /// use tokio::sync::Mutex;
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{EntityTag, Early, Preconditions, Representation};
+    ///
+    /// // The stored version of one document; its ETag is `"v{version}"`.
+    /// type Store = Arc<Mutex<u64>>;
+    ///
+    /// fn representation(version: u64) -> Representation {
+    ///     Representation::new().with_etag(EntityTag::strong(format!("v{version}")).unwrap())
+    /// }
+    ///
+    /// async fn write(State(store): State<Store>, preconditions: Preconditions) -> Result<StatusCode, Early> {
+    ///     // BEGIN; SELECT version FROM docs WHERE id = $1 FOR UPDATE;
+    ///     let mut version = store.lock().await;
+    ///     preconditions.check(Some(&representation(*version)))?; // 412 when it moved on
+    ///     // UPDATE docs SET body = $2, version = version + 1 WHERE id = $1 AND version = $3; COMMIT;
+    ///     *version += 1;
+    ///     Ok(StatusCode::NO_CONTENT)
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let store: Store = Arc::new(Mutex::new(1));
+    /// let app = Router::new().route("/doc", put(write)).with_state(store.clone());
+    /// let update = || Request::put("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+    /// assert_eq!(app.clone().oneshot(update()).await.unwrap().status(), StatusCode::NO_CONTENT);
+    /// // v1 is gone: the second write with the same If-Match is refused, and nothing is written.
+    /// assert_eq!(app.oneshot(update()).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
+    /// assert_eq!(*store.lock().await, 2);
+    /// # }
+    /// # }
+    /// ```
+    pub fn check(&self, current: Option<&Representation>) -> Result<(), Early> {
+        let config = self.settings.as_ref().map(|settings| &*settings.0);
+        let creates = config.map_or(self.method == Method::PUT, |config| {
+            config.creates(&self.method)
+        });
+        if current.is_none() && !creates {
+            return Ok(());
+        }
+        let validators = current.map(Representation::validators);
+        let judgement = judge(
+            &self.method,
+            &self.conditions,
+            validators.map(|validators| validators.borrowed()),
+        );
+        match (judgement.outcome, current) {
+            (Outcome::NotModified, Some(current)) => Err(Early {
+                head: Box::new(representation_not_modified(
+                    current,
+                    &self.conditions,
+                    judgement.held_form,
+                )),
+                body: None,
+            }),
+            (Outcome::NotModified | Outcome::PreconditionFailed, _) => {
+                let problem_details = config.is_some_and(|config| config.problem_details);
+                let (head, body) =
+                    refusal_head(Refusal::Failed(judgement.by), validators, problem_details);
+                Err(Early {
+                    head: Box::new(head),
+                    body,
+                })
+            }
+            (Outcome::Proceed | Outcome::PreconditionRequired, _) => Ok(()),
+        }
     }
 }
 
 /// What a handler sends instead of its normal response when [`Preconditions::check`] says so:
-/// a `304 Not Modified` or a `412 Precondition Failed` with the current validators. Add the
-/// `Cache-Control`, `Expires`, `Vary` and `Content-Location` a 200 would carry
-/// ([`Early::headers_mut`]), then send it: `early.into_response()` with the `axum` feature, or
-/// `Response::from(early)` for any body type that has an empty value.
+/// a `304 Not Modified` carrying the representation's validators and the headers its 200
+/// carries, or a `412 Precondition Failed` with its validators (and, behind a layer with
+/// [`problem_details`](crate::ConditionalLayer::problem_details), an RFC 9457 body). Send it
+/// with `early.into_response()` (feature `axum`; it is also the error of a handler returning
+/// `Result<_, Early>`), or `Response::from(early)` for any body type made from `Bytes`.
 ///
 /// Through axum, a 304 gets no `Content-Length` at all: a 304's length would have to be the
 /// 200's (RFC 9110 §8.6), and axum's router would add `Content-Length: 0` to an empty body.
 ///
 /// ```
 /// # #[cfg(feature = "axum")] {
-/// use axum::{Router, body::Body, response::{IntoResponse, Response}, routing::get};
+/// use axum::{Router, body::Body, response::IntoResponse, routing::get};
 /// use http::{HeaderValue, Request, StatusCode, header};
 /// use tower::ServiceExt;
-/// use tower_conditional::{EntityTag, Preconditions, Validators};
+/// use tower_conditional::{EntityTag, Early, Preconditions, Representation};
 ///
-/// async fn page(preconditions: Preconditions) -> Response {
-///     let current = Validators::new().with_etag(EntityTag::strong("v3").unwrap());
-///     if let Err(mut early) = preconditions.check(Some(&current)) {
-///         early
-///             .headers_mut()
-///             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-///         return early.into_response();
-///     }
-///     "the page".into_response()
+/// async fn page(preconditions: Preconditions) -> Result<impl IntoResponse, Early> {
+///     let current = Representation::new()
+///         .with_etag(EntityTag::strong("v3").unwrap())
+///         .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+///     preconditions.check(Some(&current))?;
+///     Ok((current, "the page"))
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -220,77 +334,68 @@ impl Preconditions {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Early {
-    status: StatusCode,
-    headers: HeaderMap,
+    // Boxed: handlers return it as the error of a `Result` that is otherwise small.
+    head: Box<http::response::Parts>,
+    /// A 412's problem details, if any.
+    body: Option<Bytes>,
 }
 
 impl Early {
-    /// A bodiless answer with `status` and `current`'s validators, if any.
-    fn new(status: StatusCode, current: Option<&Validators>) -> Self {
-        let mut headers = HeaderMap::new();
-        if let Some(current) = current {
-            set_validators(&mut headers, current);
-        }
-        Self { status, headers }
-    }
-
     /// `304 Not Modified` or `412 Precondition Failed`.
     ///
     /// ```
     /// use http::{HeaderMap, Method, StatusCode, header};
-    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    /// use tower_conditional::{EntityTag, Preconditions, Representation};
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert(header::IF_MATCH, "\"v1\"".parse().unwrap());
-    /// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+    /// let current = Representation::new().with_etag(EntityTag::strong("v2").unwrap());
     /// let early = Preconditions::new(Method::PUT, &headers).check(Some(&current)).unwrap_err();
     /// assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
     /// ```
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.head.status
     }
 
-    /// The header fields: the current `ETag` and `Last-Modified`.
+    /// The header fields: the current `ETag` and `Last-Modified`, and on a 304 the headers of
+    /// the representation.
     ///
     /// ```
     /// use http::{HeaderMap, Method, header};
-    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    /// use tower_conditional::{EntityTag, Preconditions, Representation};
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert(header::IF_NONE_MATCH, "\"v1\"".parse().unwrap());
-    /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// let current = Representation::new().with_etag(EntityTag::strong("v1").unwrap());
     /// let early = Preconditions::new(Method::GET, &headers).check(Some(&current)).unwrap_err();
     /// assert_eq!(early.headers()[header::ETAG], "\"v1\"");
     /// ```
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.head.headers
     }
 
-    /// The header fields, to add what a 200 would carry (`Cache-Control`, `Vary`, ...).
+    /// The header fields, to add one that is not the representation's (a `Set-Cookie`, say).
     ///
     /// ```
     /// use http::{HeaderMap, HeaderValue, Method, Response, header};
-    /// use tower_conditional::{EntityTag, Preconditions, Validators};
+    /// use tower_conditional::{EntityTag, Preconditions, Representation};
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert(header::IF_NONE_MATCH, "\"v1\"".parse().unwrap());
-    /// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
+    /// let current = Representation::new().with_etag(EntityTag::strong("v1").unwrap());
     /// let mut early = Preconditions::new(Method::GET, &headers).check(Some(&current)).unwrap_err();
-    /// early.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    /// let response: Response<()> = early.into();
-    /// assert_eq!(response.headers()[header::VARY], "accept-encoding");
+    /// early.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("seen=1"));
+    /// let response: Response<Vec<u8>> = early.into();
+    /// assert_eq!(response.headers()[header::SET_COOKIE], "seen=1");
     /// ```
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        &mut self.head.headers
     }
 }
 
-impl<B: Default> From<Early> for Response<B> {
+impl<B: From<Bytes>> From<Early> for Response<B> {
     fn from(early: Early) -> Self {
-        let mut response = Response::new(B::default());
-        *response.status_mut() = early.status;
-        *response.headers_mut() = early.headers;
-        response
+        Response::from_parts(*early.head, B::from(early.body.unwrap_or_default()))
     }
 }
 
@@ -298,56 +403,16 @@ impl<B: Default> From<Early> for Response<B> {
 impl axum_core::response::IntoResponse for Early {
     fn into_response(self) -> axum_core::response::Response {
         use crate::body::ConditionalBody;
-        // A 304's content is the 200's, unsent: a body of no stated length, so that nothing
-        // adds a `Content-Length: 0` that contradicts the representation's (RFC 9110 §8.6).
-        let body = if self.status == StatusCode::NOT_MODIFIED {
-            ConditionalBody::<axum_core::body::Body>::omitted()
-        } else {
-            ConditionalBody::empty()
+        let body = match self.body {
+            Some(body) => ConditionalBody::<axum_core::body::Body>::complete(body.into(), None),
+            // A 304's content is the 200's, unsent: a body of no stated length, so that
+            // nothing adds a `Content-Length: 0` that contradicts the representation's (RFC
+            // 9110 §8.6).
+            None if self.head.status == StatusCode::NOT_MODIFIED => ConditionalBody::omitted(),
+            None => ConditionalBody::empty(),
         };
-        let mut response = Response::new(axum_core::body::Body::new(body));
-        *response.status_mut() = self.status;
-        *response.headers_mut() = self.headers;
-        response
+        Response::from_parts(*self.head, axum_core::body::Body::new(body))
     }
-}
-
-/// A `304 Not Modified` carrying `current`'s `ETag` and `Last-Modified` (RFC 9110 §15.4.5).
-/// Add the `Cache-Control`, `Expires`, `Vary` and `Content-Location` the 200 would carry.
-///
-/// ```
-/// use http::{HeaderValue, Response, StatusCode, header};
-/// use tower_conditional::{EntityTag, Validators, not_modified};
-///
-/// let current = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
-/// let mut response: Response<String> = not_modified(&current);
-/// response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
-/// assert_eq!(response.headers()[header::ETAG], "\"v1\"");
-/// assert!(response.body().is_empty());
-/// ```
-pub fn not_modified<B: Default>(current: &Validators) -> Response<B> {
-    Early::new(StatusCode::NOT_MODIFIED, Some(current)).into()
-}
-
-/// A `412 Precondition Failed` with an empty body, carrying `current`'s validators when the
-/// resource exists (RFC 9110 §15.5.13).
-///
-/// ```
-/// use http::{Response, StatusCode, header};
-/// use tower_conditional::{EntityTag, Validators, precondition_failed};
-///
-/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
-/// let response: Response<String> = precondition_failed(Some(&current));
-/// assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
-/// assert_eq!(response.headers()[header::ETAG], "\"v2\""); // the version the client lacks
-///
-/// // The resource does not exist: no validators to send.
-/// let response: Response<String> = precondition_failed(None);
-/// assert!(!response.headers().contains_key(header::ETAG));
-/// ```
-pub fn precondition_failed<B: Default>(current: Option<&Validators>) -> Response<B> {
-    Early::new(StatusCode::PRECONDITION_FAILED, current).into()
 }
 
 #[cfg(feature = "axum")]
@@ -367,35 +432,71 @@ mod tests {
     use super::*;
     use crate::EntityTag;
     use http::HeaderValue;
-    use http::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
+    use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, VARY};
 
-    fn current() -> Validators {
-        Validators::new().with_etag(EntityTag::strong("v1").unwrap())
+    fn current() -> Representation {
+        Representation::new()
+            .with_etag(EntityTag::strong("v1").unwrap())
+            .with_header(CACHE_CONTROL, HeaderValue::from_static("max-age=60"))
+            .with_header(CONTENT_TYPE, HeaderValue::from_static("text/html"))
+    }
+
+    fn with(name: http::HeaderName, value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_static(value));
+        headers
     }
 
     #[test]
     fn check_builds_the_early_responses() {
-        let mut headers = HeaderMap::new();
-        headers.insert(IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
+        let headers = with(IF_NONE_MATCH, "\"v1\"");
         let get = Preconditions::new(Method::GET, &headers);
         assert!(get.is_conditional());
         let early = get.check(Some(&current())).unwrap_err();
         assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(early.headers()[ETAG], "\"v1\"");
+        // What the 200 carries, less its content fields.
+        assert_eq!(early.headers()[CACHE_CONTROL], "max-age=60");
+        assert!(!early.headers().contains_key(CONTENT_TYPE));
 
         let put = Preconditions::new(Method::PUT, &headers);
         let early = put.check(Some(&current())).unwrap_err();
         assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
+        assert_eq!(early.headers()[ETAG], "\"v1\"");
+        assert!(!early.headers().contains_key(CACHE_CONTROL));
         assert!(put.check(None).is_ok());
 
-        let mut headers = HeaderMap::new();
-        headers.insert(IF_MATCH, HeaderValue::from_static("\"v1\""));
+        // §13.2.1: a missing resource is the handler's 404, unless the method may create it.
+        let headers = with(IF_MATCH, "\"v1\"");
         let delete = Preconditions::new(Method::DELETE, &headers);
         assert!(delete.check(Some(&current())).is_ok());
-        let early = delete.check(None).unwrap_err();
+        assert!(delete.check(None).is_ok());
+        let put = Preconditions::new(Method::PUT, &headers);
+        let early = put.check(None).unwrap_err();
         assert_eq!(early.status(), StatusCode::PRECONDITION_FAILED);
         assert!(!early.headers().contains_key(ETAG));
+        let create = Preconditions::new(Method::PUT, &with(IF_NONE_MATCH, "*"));
+        assert!(create.check(None).is_ok());
+        assert!(create.check(Some(&current())).is_err());
 
         assert!(!Preconditions::new(Method::GET, &HeaderMap::new()).is_conditional());
+    }
+
+    #[test]
+    fn coded_tags_name_their_version() {
+        // A client sent the gzip bytes, tagged "v1-gzip" by the layer: its write succeeds.
+        let put = Preconditions::new(Method::PUT, &with(IF_MATCH, "\"v1-gzip\""));
+        assert!(put.check(Some(&current())).is_ok());
+        let stale = Preconditions::new(Method::PUT, &with(IF_MATCH, "\"v0-gzip\""));
+        assert!(stale.check(Some(&current())).is_err());
+        // Its revalidation gets a 304 naming the tag it holds, varying by coding.
+        let get = Preconditions::new(Method::GET, &with(IF_NONE_MATCH, "\"v1-gzip\""));
+        let early = get.check(Some(&current())).unwrap_err();
+        assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(early.headers()[ETAG], "\"v1-gzip\"");
+        assert_eq!(early.headers()[VARY], "accept-encoding");
+        // A weak tag never satisfies If-Match (strong comparison).
+        let weak = Preconditions::new(Method::PUT, &with(IF_MATCH, "W/\"v1\""));
+        assert!(weak.check(Some(&current())).is_err());
     }
 }

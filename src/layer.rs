@@ -250,42 +250,144 @@ impl ConditionalLayer {
         self
     }
 
-    /// Weaken strong tags that come from inside the layer on content-coded responses (default
-    /// `true`).
+    /// The methods that may create a resource that does not exist yet (default: PUT).
     ///
-    /// A compression layer placed inside this one keeps the `ETag` the handler (or `ServeDir`)
-    /// computed for the identity bytes on the gzip bytes too: one strong tag for two byte
-    /// sequences. The layer cannot tell that apart from a handler that tagged a precompressed
-    /// file on purpose, so it weakens every such tag (`"x"` becomes `W/"x"`), as nginx does when
-    /// it compresses: revalidation still works, `If-Match` and `If-Range` no longer treat the two
-    /// encodings as one. Tags the layer generates itself hash the encoded bytes and stay strong.
+    /// RFC 9110 §13.2.1: preconditions apply only where the answer without them would be 2xx
+    /// (or 412). When a [`ValidatorSource`](crate::ValidatorSource) says the target is
+    /// [`Current::Missing`](crate::Current::Missing), a `DELETE` or `PATCH` of it would be the
+    /// handler's 404, so its preconditions are not judged and the handler answers; a `PUT`,
+    /// which may create it, is judged: `If-Match` fails (412, §13.1.1) and `If-None-Match: *`
+    /// passes (create only). [`Preconditions::check`](crate::Preconditions::check) in a handler
+    /// follows the same list.
     ///
     /// ```
-    /// use axum::{Router, body::Body, routing::get};
-    /// use http::{Request, header};
+    /// use axum::{Router, body::Body, http::StatusCode, routing::put};
+    /// use http::{Method, Request, header};
     /// use tower::ServiceExt;
-    /// use tower_conditional::ConditionalLayer;
+    /// use tower_conditional::{BoxError, ConditionalLayer, Current};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// // A handler (or a compression layer inside) that tags gzip bytes strongly.
-    /// let gzip = || async { ([(header::CONTENT_ENCODING, "gzip"), (header::ETAG, "\"x\"")], "…") };
-    /// let request = || Request::get("/").body(Body::empty()).unwrap();
+    /// let source = |_: &http::request::Parts| async { Ok::<_, BoxError>(Current::Missing) };
+    /// let routes = || {
+    ///     Router::new().route(
+    ///         "/docs/{id}",
+    ///         put(|| async { StatusCode::CREATED }).delete(|| async { StatusCode::NOT_FOUND }),
+    ///     )
+    /// };
+    /// let request = |method| {
+    ///     Request::builder().method(method).uri("/docs/new")
+    ///         .header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap()
+    /// };
     ///
-    /// let app: Router = Router::new().route("/", get(gzip)).layer(ConditionalLayer::new());
-    /// let response = app.oneshot(request()).await.unwrap();
-    /// assert_eq!(response.headers()[header::ETAG], "W/\"x\"");
+    /// let app = routes().layer(ConditionalLayer::new().validator_source(source));
+    /// // PUT may create: its If-Match names no current version.
+    /// let response = app.clone().oneshot(request(Method::PUT)).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    /// // DELETE cannot: the handler gives its 404.
+    /// let response = app.oneshot(request(Method::DELETE)).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::NOT_FOUND);
     ///
-    /// // Keep such tags strong (the handler tagged a precompressed file on purpose):
-    /// let app: Router = Router::new()
-    ///     .route("/", get(gzip))
-    ///     .layer(ConditionalLayer::new().weaken_encoded_tags(false));
-    /// let response = app.oneshot(request()).await.unwrap();
-    /// assert_eq!(response.headers()[header::ETAG], "\"x\"");
+    /// // An API whose POST creates the document at its URI:
+    /// let layer = ConditionalLayer::new().creating_methods([Method::PUT, Method::POST]);
+    /// # let _ = layer;
     /// # }
     /// ```
-    pub fn weaken_encoded_tags(mut self, enabled: bool) -> Self {
-        Arc::make_mut(&mut self.config).weaken_encoded_tags = enabled;
+    pub fn creating_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
+        Arc::make_mut(&mut self.config).creating = methods.into_iter().collect();
+        self
+    }
+
+    /// Answer `428 Precondition Required` (RFC 6585 §3) to a request with one of `methods`
+    /// that carries no precondition guarding it against a lost update, before the handler
+    /// runs (default: none).
+    ///
+    /// What guards a write: `If-Match`; `If-None-Match: *` (create only); or
+    /// `If-Unmodified-Since` where the [`ValidatorSource`](crate::ValidatorSource) reports a
+    /// `Last-Modified` for the resource (without one it is ignored, §13.1.4, and the write would
+    /// be unconditional). A write to a resource the source says is missing, with a method that
+    /// cannot create it ([`creating_methods`](Self::creating_methods)), goes to the handler for
+    /// its 404 instead. The 428 says how to resubmit, in an RFC 9457 problem body with
+    /// [`problem_details`](Self::problem_details), otherwise in a line of text; it is never
+    /// stored by caches (`Cache-Control: no-store`).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::StatusCode, routing::put};
+    /// use http::{Method, Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let source = |_: &http::request::Parts| async {
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)))
+    /// };
+    /// let app: Router = Router::new()
+    ///     .route("/docs/{id}", put(|| async { StatusCode::NO_CONTENT }))
+    ///     .layer(
+    ///         ConditionalLayer::new()
+    ///             .validator_source(source)
+    ///             .require_preconditions([Method::PUT, Method::PATCH, Method::DELETE]),
+    ///     );
+    ///
+    /// let blind = Request::put("/docs/a").body(Body::empty()).unwrap();
+    /// let response = app.clone().oneshot(blind).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::PRECONDITION_REQUIRED);
+    ///
+    /// let guarded = Request::put("/docs/a").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+    /// assert_eq!(app.oneshot(guarded).await.unwrap().status(), StatusCode::NO_CONTENT);
+    /// # }
+    /// ```
+    pub fn require_preconditions(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
+        Arc::make_mut(&mut self.config).required = methods.into_iter().collect();
+        self
+    }
+
+    /// Give the `412 Precondition Failed` and `428 Precondition Required` answers (and the
+    /// `503` of an unchecked conditional write) an RFC 9457 `application/problem+json` body
+    /// (default `false`: a 412 has no body).
+    ///
+    /// The body names the precondition that failed or is missing, and, on a 412, the current
+    /// `ETag` (which the 412 also carries as a field):
+    ///
+    /// ```json
+    /// {"type":"about:blank","title":"Precondition Failed","status":412,
+    ///  "detail":"If-Match names no current version of the resource: GET it again, then retry with its ETag.",
+    ///  "precondition":"If-Match","etag":"\"v2\""}
+    /// ```
+    ///
+    /// `type` is `about:blank` (RFC 9457 §4.2.1): the status says what happened, the other
+    /// members say why. The same body comes from
+    /// [`Preconditions::check`](crate::Preconditions::check) in a handler behind the layer. For
+    /// an error format of the application's own, map these statuses in a layer outside this
+    /// one.
+    ///
+    /// ```
+    /// use axum::{Router, body::{Body, to_bytes}, http::StatusCode, routing::put};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let source = |_: &http::request::Parts| async {
+    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v2")?)))
+    /// };
+    /// let app: Router = Router::new()
+    ///     .route("/docs/{id}", put(|| async { StatusCode::NO_CONTENT }))
+    ///     .layer(ConditionalLayer::new().validator_source(source).problem_details(true));
+    ///
+    /// let stale = Request::put("/docs/a").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
+    /// let response = app.oneshot(stale).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    /// assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+    /// assert_eq!(response.headers()[header::ETAG], "\"v2\"");
+    /// let body = to_bytes(response.into_body(), 4096).await.unwrap();
+    /// assert!(std::str::from_utf8(&body).unwrap().contains(r#""precondition":"If-Match""#));
+    /// # }
+    /// ```
+    pub fn problem_details(mut self, enabled: bool) -> Self {
+        Arc::make_mut(&mut self.config).problem_details = enabled;
         self
     }
 
@@ -424,7 +526,29 @@ pub(crate) struct Config {
     pub(crate) wait_for_body: bool,
     pub(crate) source: Option<SharedSource>,
     pub(crate) decisions: bool,
-    pub(crate) weaken_encoded_tags: bool,
+    /// The methods that may create a missing resource.
+    pub(crate) creating: Vec<Method>,
+    /// The methods answered 428 without a guarding precondition.
+    pub(crate) required: Vec<Method>,
+    pub(crate) problem_details: bool,
+}
+
+impl Config {
+    /// Whether `method` may create a missing resource.
+    pub(crate) fn creates(&self, method: &Method) -> bool {
+        self.creating.contains(method)
+    }
+
+    /// Whether `method` needs a precondition (RFC 6585 §3).
+    pub(crate) fn requires(&self, method: &Method) -> bool {
+        !self.required.is_empty() && self.required.contains(method)
+    }
+
+    /// Whether a handler's [`Preconditions`](crate::Preconditions) needs these settings
+    /// passed on (a request extension): only when they differ from the defaults it assumes.
+    pub(crate) fn differs_for_handlers(&self) -> bool {
+        self.problem_details || self.creating != [Method::PUT]
+    }
 }
 
 impl Default for Config {
@@ -437,7 +561,9 @@ impl Default for Config {
             wait_for_body: false,
             source: None,
             decisions: false,
-            weaken_encoded_tags: true,
+            creating: vec![Method::PUT],
+            required: Vec::new(),
+            problem_details: false,
         }
     }
 }

@@ -217,6 +217,7 @@ mod layer;
 mod parts;
 mod plan;
 mod precondition;
+mod problem;
 mod range;
 mod request;
 mod response;
@@ -233,15 +234,13 @@ pub use builder::ServiceBuilderExt;
 pub use decision::{Decision, PassReason, TagOrigin};
 pub use etag::{EntityTag, InvalidEntityTag};
 pub use future::ResponseFuture;
-pub use handler::{Early, Preconditions, not_modified, precondition_failed};
+pub use handler::{Early, Preconditions};
 pub use hash::TagHash;
 pub use layer::{ConditionalLayer, DEFAULT_BUFFER_LIMIT, ResponseInfo};
 pub use precondition::{Outcome, Validators, evaluate};
 pub use range::if_range_allows_range;
 pub use service::Conditional;
-pub use source::{
-    BoxError, Current, PreconditionCheck, Representation, SourceFuture, ValidatorSource,
-};
+pub use source::{BoxError, Current, Representation, SourceFuture, ValidatorSource};
 #[cfg(feature = "headers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "headers")))]
 pub use typed::TypedPreconditions;

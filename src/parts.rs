@@ -1,5 +1,6 @@
-//! axum `IntoResponseParts` for [`EntityTag`] and [`Validators`] (feature `axum`), so a handler
-//! returns its validators beside its body: `(validators, body)`.
+//! axum `IntoResponseParts` for [`Representation`], [`EntityTag`] and [`Validators`] (feature
+//! `axum`), so a handler returns what its response carries beside its body:
+//! `(representation, body)`.
 
 use std::convert::Infallible;
 
@@ -7,7 +8,47 @@ use axum_core::response::{IntoResponseParts, ResponseParts};
 use http::header::ETAG;
 
 use crate::response::set_validators;
-use crate::{EntityTag, Validators};
+use crate::{EntityTag, Representation, Validators};
+
+/// Sets the representation's `ETag` and `Last-Modified` (as [`Validators`] does) and its
+/// headers, replacing fields of the same names set before: the 200 carries what the
+/// representation declares, as the 304 of
+/// [`Preconditions::check`](crate::Preconditions::check) does.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use http::{HeaderValue, header};
+/// use tower_conditional::{EntityTag, Representation};
+///
+/// let current = Representation::new()
+///     .with_etag(EntityTag::strong("v7").unwrap())
+///     .with_header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"))
+///     .with_header(header::VARY, HeaderValue::from_static("accept-language"));
+/// let response = (current, "body").into_response();
+/// assert_eq!(response.headers()[header::ETAG], "\"v7\"");
+/// assert_eq!(response.headers()[header::CACHE_CONTROL], "max-age=60");
+/// assert_eq!(response.headers()[header::VARY], "accept-language");
+/// ```
+impl IntoResponseParts for Representation {
+    type Error = Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        let headers = res.headers_mut();
+        set_validators(headers, self.validators());
+        let mut declared = self.into_headers().into_iter();
+        // `HeaderMap::into_iter` names a field at its first value only.
+        let mut name = None;
+        for (next, value) in declared.by_ref() {
+            if let Some(next) = next {
+                headers.insert(next.clone(), value);
+                name = Some(next);
+            } else if let Some(name) = &name {
+                headers.append(name.clone(), value);
+            }
+        }
+        Ok(res)
+    }
+}
 
 /// Sets the response's `ETag` field (RFC 9110 §8.8.3), replacing one set before.
 ///

@@ -24,13 +24,14 @@ use http_body::SizeHint;
 
 use crate::body::BodyEnd;
 use crate::decision::{PassReason, TagOrigin};
+use crate::etag::coding_suffix;
 use crate::fields::{FieldLines, has_member, starts_with_ignore_case};
-use crate::layer::Config;
-use crate::precondition::{Outcome, ValidatorsRef, evaluate_ref};
+use crate::precondition::{Outcome, Precondition, ValidatorsRef, judge};
 use crate::range::if_range_names;
 use crate::request::RequestFacts;
 use crate::response::{
-    correct_last_modified, fill_in_source, keep_the_clients_weak_tag, weaken_etag,
+    carry_the_held_tag, correct_last_modified, fill_in_source, remove_content_fields,
+    tag_the_coded_bytes,
 };
 
 /// What a response head says, read in one pass over the few fields a response has (cheaper
@@ -47,6 +48,9 @@ pub(crate) struct HeadFields {
     pub(crate) content_range: bool,
     /// `Cache-Control: no-store`: nothing will revalidate it, so no tag is worth hashing.
     pub(crate) no_store: bool,
+    /// The length of the coding suffix [`prepare_head`] gave the tag of coded bytes
+    /// (`-gzip`), 0 for none.
+    pub(crate) tag_suffix: usize,
 }
 
 impl HeadFields {
@@ -89,16 +93,17 @@ fn is_streaming(content_type: &HeaderValue) -> bool {
 /// - on a 2xx, the validators and cache headers a source vouched for;
 /// - on a 2xx or 304, a `Last-Modified` later than now becomes now (RFC 9110 §8.8.2.1), and one
 ///   at the epoch, which is no validator, is removed;
-/// - with [`weaken_encoded_tags`](crate::ConditionalLayer::weaken_encoded_tags), a strong tag
-///   from inside on a content-coded 2xx is weakened, and an inner 304 answers with the weak
-///   tag the client holds.
+/// - on a content-coded 2xx, a strong tag from inside becomes the coded tag of its version
+///   (`"v1-gzip"`, RFC 9110 §8.8.3.3), or is weakened for a coding without a suffix;
+/// - an inner 304 names the tag the client holds, and loses its content fields (a compression
+///   layer inside labels 304s `Content-Encoding: gzip`).
 pub(crate) fn prepare_head(
     head: &mut response::Parts,
     request: &RequestFacts,
-    config: &Config,
 ) -> (HeadFields, TagOrigin) {
     let mut fields = HeadFields::read(&head.headers);
     let success = head.status.is_success();
+    let not_modified = head.status == StatusCode::NOT_MODIFIED;
     let representation = request.representation().filter(|_| success);
     let mut origin = if fields.etag {
         TagOrigin::Handler
@@ -116,17 +121,17 @@ pub(crate) fn prepare_head(
         fields.etag |= validators.etag.is_some();
         fields.last_modified |= validators.last_modified.is_some();
     }
-    if handler_date && (success || head.status == StatusCode::NOT_MODIFIED) {
+    if handler_date && (success || not_modified) {
         // The clock is read only for responses with a date to check.
         correct_last_modified(&mut head.headers, SystemTime::now());
     }
-    if config.weaken_encoded_tags {
-        if success && fields.etag && fields.content_coded {
-            weaken_etag(&mut head.headers);
-        } else if head.status == StatusCode::NOT_MODIFIED
-            && let Some(conditions) = request.conditions()
-        {
-            keep_the_clients_weak_tag(&mut head.headers, conditions);
+    if success && fields.etag && fields.content_coded {
+        let suffix = coding_suffix(head.headers.get_all(CONTENT_ENCODING).iter());
+        fields.tag_suffix = tag_the_coded_bytes(&mut head.headers, suffix.as_deref());
+    } else if not_modified {
+        remove_content_fields(head);
+        if let Some(conditions) = request.conditions() {
+            carry_the_held_tag(&mut head.headers, conditions, 0);
         }
     }
     (fields, origin)
@@ -142,6 +147,8 @@ pub(crate) enum ResponsePlan {
     Judge(Option<PassReason>),
     /// Read the body (within the buffer limit) to generate a tag from its bytes, then judge.
     Tag,
+    /// A 304 from inside: send it without its body (its head was cleaned by [`prepare_head`]).
+    NotModified,
 }
 
 /// Decides what to do with a prepared response head. `skipped` asks the user's
@@ -154,6 +161,10 @@ pub(crate) fn plan_response(
     limit: usize,
     skipped: impl FnOnce() -> bool,
 ) -> ResponsePlan {
+    // A 304 from inside (`ServeDir`'s, or a handler's own) is sent as the layer's are.
+    if status == StatusCode::NOT_MODIFIED {
+        return ResponsePlan::NotModified;
+    }
     // RFC 9110 §13.2.1: preconditions apply where the response would be 2xx.
     if !status.is_success() {
         return ResponsePlan::Pass(PassReason::Status);
@@ -223,16 +234,17 @@ pub(crate) fn after_reading<E>(end: &BodyEnd<E>, method: &Method, len: usize) ->
 pub(crate) enum Verdict {
     /// Send the response.
     Send,
-    /// Replace it by a 304.
-    NotModified,
-    /// Replace it by a 412.
-    PreconditionFailed,
+    /// Replace it by a 304; `held_form`: the client holds the current tag in another form,
+    /// which the 304 must carry.
+    NotModified { held_form: bool },
+    /// Replace it by a 412; the precondition that is false.
+    PreconditionFailed(Option<Precondition>),
     /// A 206 of another version than the one `If-Range` names: ask again for the whole
     /// representation (RFC 9110 §13.1.5: the range MUST be ignored).
     AskAgainWithoutRange,
 }
 
-/// RFC 9110 §13.2.2 applied to a 2xx response: steps 1 to 4 by [`evaluate_ref`], then step 5
+/// RFC 9110 §13.2.2 applied to a 2xx response: steps 1 to 4 by [`judge`], then step 5
 /// (`If-Range`) for a 206. The validators are read only for a request with preconditions.
 pub(crate) fn verdict<'a>(
     status: StatusCode,
@@ -245,17 +257,22 @@ pub(crate) fn verdict<'a>(
     };
     let validators = validators();
     let partial = status == StatusCode::PARTIAL_CONTENT;
-    match evaluate_ref(method, conditions, Some(validators)) {
+    let judgement = judge(method, conditions, Some(validators));
+    match judgement.outcome {
         // A 304 stands for the 200 the request would get (§15.4.5); the preconditions come
         // before `Range` (§13.2.2), so it stands for a 206 too. Other 2xx are no
         // representation to be current: sent as they are.
-        Outcome::NotModified if status == StatusCode::OK || partial => Verdict::NotModified,
+        Outcome::NotModified if status == StatusCode::OK || partial => Verdict::NotModified {
+            held_form: judgement.held_form,
+        },
         Outcome::NotModified => Verdict::Send,
-        Outcome::PreconditionFailed => Verdict::PreconditionFailed,
-        Outcome::Proceed if partial && !if_range_names(conditions, validators) => {
+        Outcome::PreconditionFailed => Verdict::PreconditionFailed(judgement.by),
+        Outcome::Proceed | Outcome::PreconditionRequired
+            if partial && !if_range_names(conditions, validators) =>
+        {
             Verdict::AskAgainWithoutRange
         }
-        Outcome::Proceed => Verdict::Send,
+        Outcome::Proceed | Outcome::PreconditionRequired => Verdict::Send,
     }
 }
 
@@ -367,13 +384,13 @@ mod tests {
                 Pass(Why::Status),
             ),
             (
-                "304 from inside passes",
+                "a 304 from inside is sent as the layer's are",
                 304,
                 get.clone(),
                 tagged,
                 exact(0),
                 false,
-                Pass(Why::Status),
+                ResponsePlan::NotModified,
             ),
             (
                 "500 passes",
@@ -566,9 +583,10 @@ mod tests {
 
     #[test]
     fn verdict_table() {
-        use Verdict::{
-            AskAgainWithoutRange as Again, NotModified as N304, PreconditionFailed as P412, Send,
-        };
+        use Verdict::{AskAgainWithoutRange as Again, Send};
+        const N304: Verdict = Verdict::NotModified { held_form: false };
+        const HELD: Verdict = Verdict::NotModified { held_form: true };
+        const P412: Verdict = Verdict::PreconditionFailed(Some(Precondition::IfMatch));
         let get = Method::GET;
         type Case = (
             &'static str,
@@ -583,6 +601,76 @@ mod tests {
             ("current", 200, &[("if-none-match", "\"a\"")], tag_a, N304),
             ("changed", 200, &[("if-none-match", "\"b\"")], tag_a, Send),
             ("If-Match false", 200, &[("if-match", "\"b\"")], tag_a, P412),
+            // The client holds the current tag in another form: the 304 names it.
+            (
+                "weakened",
+                200,
+                &[("if-none-match", "W/\"a\"")],
+                tag_a,
+                HELD,
+            ),
+            (
+                "coded",
+                200,
+                &[("if-none-match", "\"a-gzip\"")],
+                tag_a,
+                HELD,
+            ),
+            (
+                "coded write",
+                200,
+                &[("if-match", "\"a-gzip\"")],
+                tag_a,
+                Send,
+            ),
+            (
+                "If-Unmodified-Since false",
+                200,
+                &[("if-unmodified-since", "Sun, 06 Nov 1994 08:49:36 GMT")],
+                &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                Verdict::PreconditionFailed(Some(Precondition::IfUnmodifiedSince)),
+            ),
+            // A response without a tag may have one the layer could not compute (a HEAD
+            // around the router): a list of tags is judged against neither.
+            (
+                "untagged If-Match",
+                200,
+                &[("if-match", "\"a\"")],
+                &[],
+                Send,
+            ),
+            (
+                "untagged If-None-Match",
+                200,
+                &[("if-none-match", "\"a\"")],
+                &[],
+                Send,
+            ),
+            ("untagged If-Match *", 200, &[("if-match", "*")], &[], Send),
+            (
+                "untagged If-None-Match *",
+                200,
+                &[("if-none-match", "*")],
+                &[],
+                N304,
+            ),
+            (
+                "untagged malformed If-Match",
+                200,
+                &[("if-match", "junk")],
+                &[],
+                P412,
+            ),
+            (
+                "untagged with a date",
+                200,
+                &[
+                    ("if-match", "\"a\""),
+                    ("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                ],
+                &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                N304,
+            ),
             // §13.2.2: preconditions before Range, so a 206 of the current version is a 304.
             (
                 "206 of a current copy",
@@ -721,7 +809,6 @@ mod tests {
             .with_etag(EntityTag::strong("src").unwrap())
             .with_last_modified(UNIX_EPOCH + Duration::from_secs(784_111_777))
             .with_header(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        let config = Config::default();
         type Case = (
             &'static str,
             u16,
@@ -773,12 +860,61 @@ mod tests {
                 TagOrigin::None,
             ),
             (
-                "a content-coded strong tag is weakened",
+                "a content-coded strong tag becomes the coded tag of its version",
                 200,
                 &[("etag", "\"a\""), ("content-encoding", "gzip")],
                 None,
                 &[],
+                &["etag: \"a-gzip\"", "content-encoding: gzip"],
+                TagOrigin::Handler,
+            ),
+            (
+                "the source's tag too",
+                200,
+                &[("content-encoding", "br")],
+                Some(Representation::new().with_etag(EntityTag::strong("src").unwrap())),
+                &[],
+                &["content-encoding: br", "etag: \"src-br\""],
+                TagOrigin::Source,
+            ),
+            (
+                "a coding without a suffix weakens it",
+                200,
+                &[("etag", "\"a\""), ("content-encoding", "exi")],
+                None,
+                &[],
+                &["etag: W/\"a\"", "content-encoding: exi"],
+                TagOrigin::Handler,
+            ),
+            (
+                "a weak tag stays as it is",
+                200,
+                &[("etag", "W/\"a\""), ("content-encoding", "gzip")],
+                None,
+                &[],
                 &["etag: W/\"a\"", "content-encoding: gzip"],
+                TagOrigin::Handler,
+            ),
+            (
+                "an inner 304 keeps no content fields",
+                304,
+                &[
+                    ("etag", "\"a\""),
+                    ("content-encoding", "gzip"),
+                    ("vary", "accept-encoding"),
+                ],
+                None,
+                &[("if-none-match", "\"a\"")],
+                &["etag: \"a\"", "vary: accept-encoding"],
+                TagOrigin::Handler,
+            ),
+            (
+                "an inner 304 names the coded tag the client holds",
+                304,
+                &[("etag", "\"a\"")],
+                None,
+                &[("if-none-match", "\"a-gzip\"")],
+                &["etag: \"a-gzip\"", "vary: accept-encoding"],
                 TagOrigin::Handler,
             ),
             (
@@ -851,7 +987,7 @@ mod tests {
         for (case, status, fields, representation, conditions, expected, origin) in cases {
             let mut head = parts(status, fields);
             let request = facts(conditions, representation);
-            let (_, got_origin) = prepare_head(&mut head, &request, &config);
+            let (_, got_origin) = prepare_head(&mut head, &request);
             assert_eq!(names(&head), *expected, "{case}");
             assert_eq!(got_origin, origin, "{case}");
         }
@@ -859,14 +995,13 @@ mod tests {
 
     #[test]
     fn a_future_last_modified_becomes_now() {
-        let config = Config::default();
         for status in [200, 304] {
             let mut head = parts(
                 status,
                 &[("last-modified", "Fri, 01 Jan 2100 00:00:00 GMT")],
             );
             let before = SystemTime::now() - Duration::from_secs(1);
-            prepare_head(&mut head, &facts(&[], None), &config);
+            prepare_head(&mut head, &facts(&[], None));
             let sent = Validators::from_headers(&head.headers)
                 .last_modified
                 .unwrap();
@@ -879,7 +1014,7 @@ mod tests {
         let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
         let source = Representation::new().with_last_modified(far);
         let mut head = parts(200, &[]);
-        prepare_head(&mut head, &facts(&[], Some(source)), &config);
+        prepare_head(&mut head, &facts(&[], Some(source)));
         let sent = Validators::from_headers(&head.headers)
             .last_modified
             .unwrap();
@@ -895,7 +1030,7 @@ mod tests {
         // A source's date before 1970 is left out.
         let before = Representation::new().with_last_modified(UNIX_EPOCH - Duration::from_secs(5));
         let mut head2 = parts(200, &[]);
-        prepare_head(&mut head2, &facts(&[], Some(before)), &config);
+        prepare_head(&mut head2, &facts(&[], Some(before)));
         assert!(!head2.headers.contains_key(LAST_MODIFIED));
     }
 }

@@ -12,7 +12,7 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, Method};
 
-use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
+use crate::etag::{Comparison, EntityTag, Named, TagCondition, TagRef, evaluate_tag_field};
 use crate::fields::{FieldLines, single_date, single_value, validator_seconds};
 
 /// The validators of the current representation of a resource (RFC 9110 §8.8).
@@ -134,6 +134,7 @@ impl Validators {
 ///         Outcome::Proceed => StatusCode::OK,
 ///         Outcome::NotModified => StatusCode::NOT_MODIFIED,
 ///         Outcome::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+///         Outcome::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
 ///     }
 /// }
 ///
@@ -154,6 +155,11 @@ pub enum Outcome {
     /// `If-Match` or `If-Unmodified-Since` is false, or `If-None-Match` is false on a method
     /// other than GET and HEAD: answer `412 Precondition Failed` (RFC 9110 §15.5.13).
     PreconditionFailed,
+    /// The request must be conditional and is not: `428 Precondition Required` (RFC 6585 §3).
+    /// Never what [`evaluate`] says of a request's preconditions: the layer answers it where
+    /// [`ConditionalLayer::require_preconditions`](crate::ConditionalLayer::require_preconditions)
+    /// asks for them.
+    PreconditionRequired,
 }
 
 impl Outcome {
@@ -173,6 +179,7 @@ impl Outcome {
             Self::Proceed => None,
             Self::NotModified => Some(http::StatusCode::NOT_MODIFIED),
             Self::PreconditionFailed => Some(http::StatusCode::PRECONDITION_FAILED),
+            Self::PreconditionRequired => Some(http::StatusCode::PRECONDITION_REQUIRED),
         }
     }
 }
@@ -214,7 +221,7 @@ impl Outcome {
 /// assert_eq!(evaluate(&Method::PUT, &request, None), Outcome::Proceed);
 /// ```
 pub fn evaluate(method: &Method, request: &HeaderMap, current: Option<&Validators>) -> Outcome {
-    evaluate_ref(method, request, current.map(Validators::borrowed))
+    judge(method, request, current.map(Validators::borrowed)).outcome
 }
 
 /// The validators of a representation, borrowed: what [`evaluate`] needs, read straight from a
@@ -223,14 +230,21 @@ pub fn evaluate(method: &Method, request: &HeaderMap, current: Option<&Validator
 pub(crate) struct ValidatorsRef<'a> {
     pub(crate) etag: Option<TagRef<'a>>,
     pub(crate) last_modified: Option<SystemTime>,
+    /// Whether `etag` is the representation's tag for certain. A response that reaches the
+    /// layer without an `ETag` may have one the layer could not compute (a HEAD around the
+    /// router, a body over the limit or not ready): its tag is unknown, not absent, and a list
+    /// of tags is judged against neither.
+    pub(crate) tag_known: bool,
 }
 
 impl<'a> ValidatorsRef<'a> {
-    /// As [`Validators::from_headers`], borrowing.
+    /// As [`Validators::from_headers`], borrowing; the tag is known only where there is one.
     pub(crate) fn from_headers(headers: &'a HeaderMap) -> Self {
+        let etag = single_value(headers, &ETAG).and_then(TagRef::parse);
         Self {
-            etag: single_value(headers, &ETAG).and_then(TagRef::parse),
+            etag,
             last_modified: single_date(headers, &LAST_MODIFIED),
+            tag_known: etag.is_some(),
         }
     }
 }
@@ -240,20 +254,73 @@ impl Validators {
         ValidatorsRef {
             etag: self.etag.as_ref().map(EntityTag::as_tag_ref),
             last_modified: self.last_modified,
+            tag_known: true,
         }
     }
 }
 
-/// [`evaluate`] over borrowed validators.
-pub(crate) fn evaluate_ref(
+/// A precondition field of RFC 9110 §13.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // The fields' own names.
+pub(crate) enum Precondition {
+    IfMatch,
+    IfUnmodifiedSince,
+    IfNoneMatch,
+    IfModifiedSince,
+}
+
+impl Precondition {
+    /// The field's name as RFC 9110 writes it.
+    pub(crate) fn field_name(self) -> &'static str {
+        match self {
+            Self::IfMatch => "If-Match",
+            Self::IfUnmodifiedSince => "If-Unmodified-Since",
+            Self::IfNoneMatch => "If-None-Match",
+            Self::IfModifiedSince => "If-Modified-Since",
+        }
+    }
+}
+
+/// What [`judge`] made of a request: the outcome, the precondition that decided a 304 or 412,
+/// and whether the `If-None-Match` member that made a 304 names the current tag in another form
+/// than its own (the 304 then carries that form: [`held_tag`](crate::etag::held_tag)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Judgement {
+    pub(crate) outcome: Outcome,
+    pub(crate) by: Option<Precondition>,
+    pub(crate) held_form: bool,
+}
+
+impl Judgement {
+    const PROCEED: Self = Self {
+        outcome: Outcome::Proceed,
+        by: None,
+        held_form: false,
+    };
+
+    fn failed(by: Precondition) -> Self {
+        Self {
+            outcome: Outcome::PreconditionFailed,
+            by: Some(by),
+            held_form: false,
+        }
+    }
+}
+
+/// [`evaluate`] over borrowed validators, saying which precondition decided. A client's tag
+/// names the current version verbatim, weakened, or coded (`"v1-gzip"` for `"v1"`, RFC 9110
+/// §8.8.3.3): every content coding of the current version is a current representation.
+pub(crate) fn judge(
     method: &Method,
     request: &(impl FieldLines + ?Sized),
     current: Option<ValidatorsRef<'_>>,
-) -> Outcome {
+) -> Judgement {
     if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
-        return Outcome::Proceed;
+        return Judgement::PROCEED;
     }
     let etag = current.and_then(|validators| validators.etag);
+    // A missing representation's tag is known: it has none.
+    let tag_known = current.is_none_or(|validators| validators.tag_known);
     // Compared in whole seconds, as HTTP dates are; a time before 1970 is no date at all.
     let last_modified = current
         .and_then(|validators| validators.last_modified)
@@ -263,34 +330,38 @@ pub(crate) fn evaluate_ref(
     if request.has(&IF_MATCH) {
         let passes = match evaluate_tag_field(request.lines(&IF_MATCH), etag, Comparison::Strong) {
             TagCondition::Any => current.is_some(),
-            TagCondition::List { matched } => matched,
+            TagCondition::List(_) if !tag_known => true,
+            TagCondition::List(named) => named != Named::No,
             TagCondition::Invalid => false,
         };
         if !passes {
-            return Outcome::PreconditionFailed;
+            return Judgement::failed(Precondition::IfMatch);
         }
     // Step 2: If-Unmodified-Since, only without If-Match.
     } else if let (Some(since), Some(modified)) =
         (seconds_of(request, &IF_UNMODIFIED_SINCE), last_modified)
         && modified > since
     {
-        return Outcome::PreconditionFailed;
+        return Judgement::failed(Precondition::IfUnmodifiedSince);
     }
 
     let safe = matches!(*method, Method::GET | Method::HEAD);
     // Step 3: If-None-Match.
     if request.has(&IF_NONE_MATCH) {
-        let passes = match evaluate_tag_field(request.lines(&IF_NONE_MATCH), etag, Comparison::Weak)
+        let named = match evaluate_tag_field(request.lines(&IF_NONE_MATCH), etag, Comparison::Weak)
         {
-            TagCondition::Any => current.is_none(),
-            TagCondition::List { matched } => !matched,
-            TagCondition::Invalid => true,
+            TagCondition::Any if current.is_some() => Named::Verbatim,
+            TagCondition::List(named) if tag_known => named,
+            TagCondition::Any | TagCondition::List(_) | TagCondition::Invalid => Named::No,
         };
-        if !passes {
-            return if safe {
-                Outcome::NotModified
-            } else {
-                Outcome::PreconditionFailed
+        if named != Named::No {
+            if !safe {
+                return Judgement::failed(Precondition::IfNoneMatch);
+            }
+            return Judgement {
+                outcome: Outcome::NotModified,
+                by: Some(Precondition::IfNoneMatch),
+                held_form: named == Named::Form,
             };
         }
     // Step 4: If-Modified-Since, only without If-None-Match and only for GET/HEAD.
@@ -299,10 +370,14 @@ pub(crate) fn evaluate_ref(
             (seconds_of(request, &IF_MODIFIED_SINCE), last_modified)
         && modified <= since
     {
-        return Outcome::NotModified;
+        return Judgement {
+            outcome: Outcome::NotModified,
+            by: Some(Precondition::IfModifiedSince),
+            held_form: false,
+        };
     }
 
-    Outcome::Proceed
+    Judgement::PROCEED
 }
 
 /// The seconds of an HTTP-date request field, when it is one valid date.

@@ -18,9 +18,10 @@ use crate::fields::{FieldLines, parse_date, remove_present, validator_seconds};
 use crate::Outcome;
 use crate::Validators;
 use crate::layer::Config;
-use crate::precondition::{CONDITIONAL_HEADERS, evaluate};
+use crate::precondition::{CONDITIONAL_HEADERS, judge};
+use crate::problem::Refusal;
 use crate::range::{if_range_allows_range, may_need_whole_representation};
-use crate::source::{BoxError, Current, PreconditionCheck, Representation};
+use crate::source::{BoxError, Current, Representation};
 
 /// What to do with a request the inner service will answer.
 #[derive(Debug)]
@@ -221,22 +222,44 @@ pub(crate) fn remove_preconditions(headers: &mut HeaderMap) {
 }
 
 /// Whether the layer asks its validator source about a request: GET and HEAD always gain from
-/// it; other methods only when they carry preconditions to protect a write with (CONNECT,
-/// OPTIONS and TRACE select no representation, so preconditions never apply to them).
-pub(crate) fn consults_source(method: &Method, headers: &HeaderMap) -> bool {
+/// it; other methods when they carry preconditions to protect a write with, or when they must
+/// (a write to a missing resource is the handler's 404 before it is a 428). CONNECT, OPTIONS
+/// and TRACE select no representation, so preconditions never apply to them.
+pub(crate) fn consults_source(method: &Method, headers: &HeaderMap, config: &Config) -> bool {
     *method == Method::GET
         || *method == Method::HEAD
         || !matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE)
-            && has_write_preconditions(headers)
+            && (has_write_preconditions(headers) || config.requires(method))
 }
 
-/// Whether a write carries a precondition [`evaluate`] judges for it: `If-Match`,
+/// Whether a write carries a precondition [`evaluate`](crate::evaluate) judges for it: `If-Match`,
 /// `If-None-Match` or `If-Unmodified-Since`. `If-Modified-Since` is for GET and HEAD only
 /// (RFC 9110 §13.1.3): on a write it is ignored, so it makes no write conditional.
 pub(crate) fn has_write_preconditions(headers: &HeaderMap) -> bool {
     [IF_MATCH, IF_NONE_MATCH, IF_UNMODIFIED_SINCE]
         .iter()
         .any(|name| headers.contains_key(name))
+}
+
+/// Whether a request carries a precondition that guards a write against a lost update, as
+/// [`ConditionalLayer::require_preconditions`](crate::ConditionalLayer::require_preconditions)
+/// asks (RFC 6585 §3): `If-Match`; `If-None-Match: *` (create only; a list of tags only says
+/// which versions not to overwrite); or `If-Unmodified-Since` where the resource has a
+/// modification date, without which it is ignored (§13.1.4).
+pub(crate) fn guards_write(headers: &HeaderMap, last_modified_known: bool) -> bool {
+    headers.contains_key(IF_MATCH)
+        || headers
+            .get_all(IF_NONE_MATCH)
+            .iter()
+            .any(|value| value.as_bytes().trim_ascii() == b"*")
+        || last_modified_known && headers.contains_key(IF_UNMODIFIED_SINCE)
+}
+
+/// A request without a source's answer that must be conditional and is not: 428 before the
+/// inner service runs. Without a source no modification date is known, so only `If-Match` and
+/// `If-None-Match: *` count.
+pub(crate) fn precondition_required(method: &Method, headers: &HeaderMap, config: &Config) -> bool {
+    config.requires(method) && !guards_write(headers, false)
 }
 
 /// What a validator source's answer means for a request, before the handler runs.
@@ -248,8 +271,6 @@ pub(crate) enum SourceVerdict {
     Call {
         /// What the source vouched for, to put on the response; `None` when it did not know.
         representation: Option<Representation>,
-        /// The request extension telling the handler what the check saw.
-        check: Option<PreconditionCheck>,
         /// `If-Range` names another version: remove `Range` (RFC 9110 §13.1.5).
         stale_range: bool,
         /// The preconditions of a GET or HEAD were judged against the source's validators:
@@ -262,70 +283,88 @@ pub(crate) enum SourceVerdict {
 /// An answer made from what the source said, without the inner service.
 #[derive(Debug)]
 pub(crate) enum SourceAnswer {
-    /// 304, with the representation's validators and cache headers.
-    NotModified(Representation),
-    /// 412, with the current validators when the resource exists.
-    PreconditionFailed(Option<Validators>),
-    /// 503 for a conditional write whose preconditions could not be checked.
-    Unavailable,
+    /// 304, with the representation's validators and cache headers; `held_form`: the client
+    /// holds the current tag in another form, which the 304 carries.
+    NotModified {
+        representation: Representation,
+        held_form: bool,
+    },
+    /// 412, 428 or 503, with the current validators when the resource exists.
+    Refused(Refusal, Option<Validators>),
 }
 
 impl SourceVerdict {
     /// The inner service answers as if there were no source.
     const UNCHECKED: Self = Self::Call {
         representation: None,
-        check: None,
         stale_range: false,
         judged: false,
     };
+
+    fn refused(refusal: Refusal, validators: Option<&Validators>) -> Self {
+        Self::Answer(SourceAnswer::Refused(refusal, validators.cloned()))
+    }
 }
 
-/// RFC 9110 §13.2.2 with the validators a source reported, before the handler runs.
+/// RFC 9110 §13.2.2 with the validators a source reported, before the handler runs, and the
+/// write rules of the layer's configuration: which methods may create a missing resource
+/// (§13.2.1), and which must be conditional (RFC 6585 §3).
 pub(crate) fn judge_with_source(
     current: Result<Current, BoxError>,
     method: &Method,
     headers: &HeaderMap,
+    config: &Config,
 ) -> SourceVerdict {
     let safe = *method == Method::GET || *method == Method::HEAD;
+    let required = config.requires(method);
     let representation = match current {
         Ok(Current::Exists(representation)) => representation,
         // RFC 9110 §13.2.1: preconditions apply only where the response would be 2xx (or
-        // 412) without them. A GET or HEAD of a missing resource gets its 404 from the
-        // handler; a write may create the resource, so its preconditions are judged.
-        Ok(Current::Missing) if safe => return SourceVerdict::UNCHECKED,
+        // 412) without them. A GET, HEAD, DELETE or PATCH of a missing resource gets its 404
+        // from the handler; a method that may create the resource (PUT) is judged.
+        Ok(Current::Missing) if safe || !config.creates(method) => {
+            return SourceVerdict::UNCHECKED;
+        }
         Ok(Current::Missing) => {
-            return match evaluate(method, headers, None) {
-                Outcome::Proceed => SourceVerdict::Call {
-                    representation: None,
-                    check: Some(PreconditionCheck { current: None }),
-                    stale_range: false,
-                    judged: false,
-                },
-                Outcome::NotModified | Outcome::PreconditionFailed => {
-                    SourceVerdict::Answer(SourceAnswer::PreconditionFailed(None))
+            if required && !guards_write(headers, false) {
+                return SourceVerdict::refused(Refusal::Required, None);
+            }
+            let judgement = judge(method, headers, None);
+            return match judgement.outcome {
+                Outcome::PreconditionFailed => {
+                    SourceVerdict::refused(Refusal::Failed(judgement.by), None)
                 }
+                _ => SourceVerdict::UNCHECKED,
             };
         }
-        Ok(Current::Unknown) => return SourceVerdict::UNCHECKED,
         // A conditional write must not happen unchecked; a read is judged after the handler
         // instead.
         Err(_) if !safe && has_write_preconditions(headers) => {
-            return SourceVerdict::Answer(SourceAnswer::Unavailable);
+            return SourceVerdict::refused(Refusal::Unchecked, None);
         }
-        Err(_) => return SourceVerdict::UNCHECKED,
+        Ok(Current::Unknown) | Err(_) => {
+            if required && !guards_write(headers, false) {
+                return SourceVerdict::refused(Refusal::Required, None);
+            }
+            return SourceVerdict::UNCHECKED;
+        }
     };
     let validators = representation.validators();
-    match evaluate(method, headers, Some(validators)) {
-        Outcome::NotModified => SourceVerdict::Answer(SourceAnswer::NotModified(representation)),
+    if required && !guards_write(headers, validators.last_modified.is_some()) {
+        return SourceVerdict::refused(Refusal::Required, Some(validators));
+    }
+    let judgement = judge(method, headers, Some(validators.borrowed()));
+    match judgement.outcome {
+        Outcome::NotModified => SourceVerdict::Answer(SourceAnswer::NotModified {
+            representation,
+            held_form: judgement.held_form,
+        }),
         Outcome::PreconditionFailed => {
-            SourceVerdict::Answer(SourceAnswer::PreconditionFailed(Some(validators.clone())))
+            SourceVerdict::refused(Refusal::Failed(judgement.by), Some(validators))
         }
-        Outcome::Proceed => SourceVerdict::Call {
+        Outcome::Proceed | Outcome::PreconditionRequired => SourceVerdict::Call {
             stale_range: *method == Method::GET && !if_range_allows_range(headers, validators),
             judged: safe,
-            check: Some(PreconditionCheck {
-                current: Some(validators.clone()),
-            }),
             representation: Some(representation),
         },
     }
@@ -358,30 +397,31 @@ mod tests {
     /// A short name for each verdict, so the table reads row by row.
     fn name(verdict: &SourceVerdict) -> String {
         match verdict {
-            SourceVerdict::Answer(SourceAnswer::NotModified(_)) => "304".into(),
-            SourceVerdict::Answer(SourceAnswer::PreconditionFailed(Some(_))) => {
-                "412 with validators".into()
+            SourceVerdict::Answer(SourceAnswer::NotModified { held_form, .. }) => {
+                if *held_form { "304 held form" } else { "304" }.into()
             }
-            SourceVerdict::Answer(SourceAnswer::PreconditionFailed(None)) => "412".into(),
-            SourceVerdict::Answer(SourceAnswer::Unavailable) => "503".into(),
+            SourceVerdict::Answer(SourceAnswer::Refused(refusal, validators)) => {
+                let status = refusal.status().as_u16();
+                match (refusal, validators) {
+                    (Refusal::Failed(Some(by)), Some(_)) => {
+                        format!("{status} {} with validators", by.field_name())
+                    }
+                    (Refusal::Failed(Some(by)), None) => format!("{status} {}", by.field_name()),
+                    _ => status.to_string(),
+                }
+            }
             SourceVerdict::Call {
                 representation,
-                check,
                 stale_range,
                 judged,
             } => format!(
-                "call{}{}{}{}",
+                "call{}{}{}",
                 if representation.is_some() {
                     " vouched"
                 } else {
                     ""
                 },
                 if *judged { " judged" } else { "" },
-                match check {
-                    Some(check) if check.existed() => " checked(existed)",
-                    Some(_) => " checked(missing)",
-                    None => "",
-                },
                 if *stale_range { " without range" } else { "" }
             ),
         }
@@ -390,11 +430,30 @@ mod tests {
     #[test]
     fn source_verdict_table() {
         let failed = || -> Result<Current, BoxError> { Err("down".into()) };
-        type Case = (
+        let dated = || -> Result<Current, BoxError> {
+            Ok(Current::Exists(
+                Representation::new()
+                    .with_etag(EntityTag::strong("a").unwrap())
+                    .with_last_modified(
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777),
+                    ),
+            ))
+        };
+        let plain = Config::default();
+        let required = Config {
+            required: vec![Method::PUT, Method::PATCH, Method::DELETE],
+            ..Config::default()
+        };
+        let post_creates = Config {
+            creating: vec![Method::PUT, Method::POST],
+            ..Config::default()
+        };
+        type Case<'a> = (
             &'static str,
             Method,
             &'static [(&'static str, &'static str)],
             Result<Current, BoxError>,
+            &'a Config,
             &'static str,
         );
         let cases: Vec<Case> = vec![
@@ -403,6 +462,7 @@ mod tests {
                 Method::GET,
                 &[("if-none-match", "\"a\"")],
                 exists("a"),
+                &plain,
                 "304",
             ),
             (
@@ -410,35 +470,81 @@ mod tests {
                 Method::HEAD,
                 &[("if-none-match", "\"a\"")],
                 exists("a"),
+                &plain,
                 "304",
+            ),
+            // RFC 9110 §8.8.3.3: the gzip bytes' tag names the same version.
+            (
+                "coded revalidation",
+                Method::GET,
+                &[("if-none-match", "\"a-gzip\"")],
+                exists("a"),
+                &plain,
+                "304 held form",
             ),
             (
                 "changed",
                 Method::GET,
                 &[("if-none-match", "\"b\"")],
                 exists("a"),
-                "call vouched judged checked(existed)",
+                &plain,
+                "call vouched judged",
             ),
             (
                 "stale write",
                 Method::PUT,
                 &[("if-match", "\"b\"")],
                 exists("a"),
-                "412 with validators",
+                &plain,
+                "412 If-Match with validators",
             ),
             (
                 "current write",
                 Method::PUT,
                 &[("if-match", "\"a\"")],
                 exists("a"),
-                "call vouched checked(existed)",
+                &plain,
+                "call vouched",
+            ),
+            (
+                "a write with the coded tag the client holds",
+                Method::PATCH,
+                &[("if-match", "\"a-gzip\"")],
+                exists("a"),
+                &plain,
+                "call vouched",
+            ),
+            (
+                "a stale coded tag",
+                Method::PATCH,
+                &[("if-match", "\"b-gzip\"")],
+                exists("a"),
+                &plain,
+                "412 If-Match with validators",
+            ),
+            (
+                "a weak tag never satisfies If-Match",
+                Method::PUT,
+                &[("if-match", "W/\"a\"")],
+                exists("a"),
+                &plain,
+                "412 If-Match with validators",
             ),
             (
                 "create only, exists",
                 Method::PUT,
                 &[("if-none-match", "*")],
                 exists("a"),
-                "412 with validators",
+                &plain,
+                "412 If-None-Match with validators",
+            ),
+            (
+                "stale by date",
+                Method::PUT,
+                &[("if-unmodified-since", "Sun, 06 Nov 1994 08:49:36 GMT")],
+                dated(),
+                &plain,
+                "412 If-Unmodified-Since with validators",
             ),
             // §13.2.1: a GET or HEAD of a missing resource gets the handler's 404.
             (
@@ -446,6 +552,7 @@ mod tests {
                 Method::GET,
                 &[("if-match", "\"a\"")],
                 Ok(Current::Missing),
+                &plain,
                 "call",
             ),
             (
@@ -453,6 +560,7 @@ mod tests {
                 Method::HEAD,
                 &[("if-match", "*")],
                 Ok(Current::Missing),
+                &plain,
                 "call",
             ),
             (
@@ -460,35 +568,65 @@ mod tests {
                 Method::GET,
                 &[],
                 Ok(Current::Missing),
+                &plain,
                 "call",
             ),
-            // A write may create: its preconditions are judged.
+            // So does a write that cannot create it.
+            (
+                "DELETE missing with If-Match",
+                Method::DELETE,
+                &[("if-match", "\"a\"")],
+                Ok(Current::Missing),
+                &plain,
+                "call",
+            ),
+            (
+                "PATCH missing with If-Match *",
+                Method::PATCH,
+                &[("if-match", "*")],
+                Ok(Current::Missing),
+                &plain,
+                "call",
+            ),
+            // A write that may create is judged.
             (
                 "PUT missing with If-Match",
                 Method::PUT,
                 &[("if-match", "\"a\"")],
                 Ok(Current::Missing),
-                "412",
+                &plain,
+                "412 If-Match",
             ),
             (
                 "PUT missing, create only",
                 Method::PUT,
                 &[("if-none-match", "*")],
                 Ok(Current::Missing),
-                "call checked(missing)",
+                &plain,
+                "call",
             ),
             (
-                "DELETE missing with If-Match *",
-                Method::DELETE,
-                &[("if-match", "*")],
+                "POST missing, POST does not create by default",
+                Method::POST,
+                &[("if-match", "\"a\"")],
                 Ok(Current::Missing),
-                "412",
+                &plain,
+                "call",
+            ),
+            (
+                "POST missing, where POST creates",
+                Method::POST,
+                &[("if-match", "\"a\"")],
+                Ok(Current::Missing),
+                &post_creates,
+                "412 If-Match",
             ),
             (
                 "unknown",
                 Method::GET,
                 &[("if-none-match", "\"a\"")],
                 Ok(Current::Unknown),
+                &plain,
                 "call",
             ),
             (
@@ -496,6 +634,7 @@ mod tests {
                 Method::PUT,
                 &[("if-match", "\"a\"")],
                 Ok(Current::Unknown),
+                &plain,
                 "call",
             ),
             (
@@ -503,6 +642,7 @@ mod tests {
                 Method::PUT,
                 &[("if-match", "\"a\"")],
                 failed(),
+                &plain,
                 "503",
             ),
             (
@@ -510,6 +650,7 @@ mod tests {
                 Method::PUT,
                 &[],
                 failed(),
+                &plain,
                 "call",
             ),
             (
@@ -517,7 +658,97 @@ mod tests {
                 Method::GET,
                 &[("if-none-match", "\"a\"")],
                 failed(),
+                &plain,
                 "call",
+            ),
+            // RFC 6585 §3: 428 where preconditions are required and none guards the write.
+            (
+                "required, none sent",
+                Method::PUT,
+                &[],
+                exists("a"),
+                &required,
+                "428",
+            ),
+            (
+                "required, If-Match sent",
+                Method::PUT,
+                &[("if-match", "\"a\"")],
+                exists("a"),
+                &required,
+                "call vouched",
+            ),
+            (
+                "required, If-None-Match * sent",
+                Method::PUT,
+                &[("if-none-match", "*")],
+                Ok(Current::Missing),
+                &required,
+                "call",
+            ),
+            (
+                "required, If-None-Match with a tag does not guard",
+                Method::PUT,
+                &[("if-none-match", "\"b\"")],
+                exists("a"),
+                &required,
+                "428",
+            ),
+            (
+                "required, If-Unmodified-Since without a Last-Modified does not guard",
+                Method::PUT,
+                &[("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                exists("a"),
+                &required,
+                "428",
+            ),
+            (
+                "required, If-Unmodified-Since with a Last-Modified guards",
+                Method::PUT,
+                &[("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                dated(),
+                &required,
+                "call vouched",
+            ),
+            (
+                "required, but missing and not created: the handler's 404 first",
+                Method::DELETE,
+                &[],
+                Ok(Current::Missing),
+                &required,
+                "call",
+            ),
+            (
+                "required, missing, may create",
+                Method::PUT,
+                &[],
+                Ok(Current::Missing),
+                &required,
+                "428",
+            ),
+            (
+                "required, unknown",
+                Method::PATCH,
+                &[],
+                Ok(Current::Unknown),
+                &required,
+                "428",
+            ),
+            (
+                "required, the source failed",
+                Method::PATCH,
+                &[],
+                failed(),
+                &required,
+                "428",
+            ),
+            (
+                "required does not touch GET",
+                Method::GET,
+                &[],
+                exists("a"),
+                &required,
+                "call vouched judged",
             ),
             // If-Range (§13.1.5): a range of another version is not served.
             (
@@ -525,25 +756,37 @@ mod tests {
                 Method::GET,
                 &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
                 exists("a"),
-                "call vouched judged checked(existed)",
+                &plain,
+                "call vouched judged",
             ),
             (
                 "range of another version",
                 Method::GET,
                 &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
                 exists("a"),
-                "call vouched judged checked(existed) without range",
+                &plain,
+                "call vouched judged without range",
+            ),
+            // A range is of one coding's bytes: never stitched across codings.
+            (
+                "range of the coded bytes",
+                Method::GET,
+                &[("range", "bytes=0-1"), ("if-range", "\"a-gzip\"")],
+                exists("a"),
+                &plain,
+                "call vouched judged without range",
             ),
             (
                 "HEAD range is the handler's",
                 Method::HEAD,
                 &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
                 exists("a"),
-                "call vouched judged checked(existed)",
+                &plain,
+                "call vouched judged",
             ),
         ];
-        for (case, method, fields, current, expected) in cases {
-            let verdict = judge_with_source(current, &method, &headers(fields));
+        for (case, method, fields, current, config, expected) in cases {
+            let verdict = judge_with_source(current, &method, &headers(fields), config);
             assert_eq!(name(&verdict), expected, "{case}");
         }
     }

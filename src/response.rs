@@ -5,18 +5,20 @@
 
 use std::time::SystemTime;
 
+use bytes::Bytes;
 use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
-    ETAG, EXPIRES, HeaderName, IF_NONE_MATCH, LAST_MODIFIED, TRANSFER_ENCODING,
+    ETAG, EXPIRES, HeaderName, IF_NONE_MATCH, LAST_MODIFIED, TRANSFER_ENCODING, VARY,
 };
 use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 
 use crate::Validators;
-use crate::etag::{Comparison, EntityTag, TagCondition, TagRef, evaluate_tag_field};
+use crate::etag::{EntityTag, TagRef, coded_tag, held_tag};
 use crate::fields::{
     FieldLines, content_length, http_date, parse_date, remove_present, single_value,
     validator_seconds,
 };
+use crate::problem::Refusal;
 use crate::source::Representation;
 
 const CONTENT_FIELD_COUNT: usize = 6;
@@ -54,7 +56,7 @@ pub(crate) fn into_precondition_failed(head: &mut response::Parts) {
     head.headers.remove(EXPIRES);
 }
 
-fn remove_content_fields(head: &mut response::Parts) {
+pub(crate) fn remove_content_fields(head: &mut response::Parts) {
     remove_present(&mut head.headers, &CONTENT_FIELDS);
 }
 
@@ -65,40 +67,39 @@ pub(crate) fn empty_head(status: StatusCode) -> response::Parts {
     head
 }
 
-/// The 304 a validator source's answer stands for: the representation's validators and the
-/// cache headers its 200 would carry (RFC 9110 §15.4.5).
-pub(crate) fn source_not_modified(representation: &Representation) -> response::Parts {
+/// The 304 for `representation` (a validator source's, or a handler's through
+/// [`Preconditions::check`](crate::Preconditions::check)): its validators and the headers its
+/// 200 would carry (RFC 9110 §15.4.5), less content fields; with `held_form`, naming the tag
+/// the client holds ([`carry_the_held_tag`]).
+pub(crate) fn representation_not_modified(
+    representation: &Representation,
+    conditions: &(impl FieldLines + ?Sized),
+    held_form: bool,
+) -> response::Parts {
     let mut head = empty_head(StatusCode::NOT_MODIFIED);
     fill_in_source(&mut head.headers, representation);
-    head
-}
-
-/// The 412 a validator source's answer stands for, with the current validators when the
-/// resource exists (RFC 9110 §15.5.13), and none of the 200's freshness fields.
-pub(crate) fn source_precondition_failed(validators: Option<&Validators>) -> response::Parts {
-    let mut head = empty_head(StatusCode::PRECONDITION_FAILED);
-    if let Some(validators) = validators {
-        set_validators(&mut head.headers, validators);
+    remove_content_fields(&mut head);
+    if held_form {
+        carry_the_held_tag(&mut head.headers, conditions, 0);
     }
     head
 }
 
-/// The 503 for a conditional write whose preconditions could not be checked: not cacheable,
-/// with a short text saying why.
-pub(crate) fn source_unavailable() -> response::Parts {
-    let mut head = empty_head(StatusCode::SERVICE_UNAVAILABLE);
-    head.headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    head.headers
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    head
+/// The head and body of a [`Refusal`] made without the inner service: its status, on a 412 the
+/// current validators (RFC 9110 §15.5.13) and none of the 200's content or freshness fields,
+/// and its body (problem details with `problem_details`).
+pub(crate) fn refusal_head(
+    refusal: Refusal,
+    validators: Option<&Validators>,
+    problem_details: bool,
+) -> (response::Parts, Option<Bytes>) {
+    let mut head = empty_head(refusal.status());
+    if let (Refusal::Failed(_), Some(validators)) = (refusal, validators) {
+        set_validators(&mut head.headers, validators);
+    }
+    let body = refusal.body(problem_details, &mut head.headers);
+    (head, body)
 }
-
-/// The text of [`source_unavailable`].
-pub(crate) const SOURCE_UNAVAILABLE: &str =
-    "The request's preconditions could not be checked, so it was not performed. Retry later.\n";
 
 /// Sets `ETag` and `Last-Modified` from `validators`, replacing what is there. A date before
 /// 1970 is left out, one later than now is sent as now (RFC 9110 §8.8.2.1).
@@ -171,34 +172,48 @@ pub(crate) fn set_generated_tag(
 }
 
 /// A strong tag that came from inside, on a content-coded body: a compression layer between
-/// the handler and this layer (tower-http's `CompressionLayer` around `ServeDir`, say) copies the
-/// identity bytes' strong tag onto the gzip bytes, so one strong tag would name two byte
-/// sequences (RFC 9110 §8.8.1). Weakened, it still revalidates (If-None-Match compares weakly) but
-/// promises no byte identity, as nginx does when it compresses.
-pub(crate) fn weaken_etag(headers: &mut HeaderMap) {
+/// the handler and this layer (tower-http's `CompressionLayer`) keeps the identity bytes'
+/// strong tag on the gzip bytes, so one strong tag would name two byte sequences (RFC 9110
+/// §8.8.1). The coded bytes get the coded tag of that version, `"v1-gzip"` (RFC 9110
+/// §8.8.3.3, [`coded_tag`]), which is strong and names them alone; returns the suffix's length.
+/// For a coding without a suffix (`suffix` is `None`), the tag is weakened instead: it still
+/// revalidates, but promises no byte identity, as nginx does when it compresses.
+pub(crate) fn tag_the_coded_bytes(headers: &mut HeaderMap, suffix: Option<&[u8]>) -> usize {
     // Several ETag lines are malformed: left as they are.
-    if let Some(tag) = single_value(headers, &ETAG)
-        && tag.as_bytes().starts_with(b"\"")
-        && let Ok(tag) = EntityTag::from_header_value(tag)
-    {
-        headers.insert(ETAG, tag.weaken().to_header_value());
+    let Some(tag) = single_value(headers, &ETAG) else {
+        return 0;
+    };
+    if !tag.as_bytes().starts_with(b"\"") {
+        return 0;
+    }
+    match suffix {
+        Some(suffix) => match coded_tag(tag, suffix) {
+            Some(coded) => {
+                headers.insert(ETAG, coded);
+                suffix.len()
+            }
+            None => 0,
+        },
+        None => {
+            if let Ok(tag) = EntityTag::from_header_value(tag) {
+                headers.insert(ETAG, tag.weaken().to_header_value());
+            }
+            0
+        }
     }
 }
 
-/// A 304 the inner service made itself (`ServeDir` does) carries its strong tag, even when the
-/// client revalidated the weakened tag of an encoded copy: answer with the tag the client holds,
-/// so that a cache updating its stored gzip response does not make it strong again.
-pub(crate) fn keep_the_clients_weak_tag(
+/// A 304 names the tag the client holds (RFC 9111 §4.3.4: a cache updates only the stored
+/// response whose strong validator the 304 carries). Where the client's `If-None-Match` names
+/// the current tag in another form (`W/"v1"` after a proxy weakened it, `"v1-gzip"` for the
+/// gzip bytes, `"v1"` for the identity bytes of a response now coded), the 304 carries that
+/// form, and, for a coded form, `Vary: accept-encoding`, since the 200 varied by it. The
+/// current tag's coding suffix, if the layer added one, is `suffix_len` bytes long.
+pub(crate) fn carry_the_held_tag(
     headers: &mut HeaderMap,
     conditions: &(impl FieldLines + ?Sized),
+    suffix_len: usize,
 ) {
-    // Most clients hold no weak tag: nothing to look for without a `/` (of `W/`) in their list.
-    let holds_weak = conditions
-        .lines(&IF_NONE_MATCH)
-        .any(|line| line.as_bytes().contains(&b'/'));
-    if !holds_weak {
-        return;
-    }
     // Several ETag lines are malformed: left as they are.
     let Some(value) = single_value(headers, &ETAG) else {
         return;
@@ -206,19 +221,31 @@ pub(crate) fn keep_the_clients_weak_tag(
     let Some(current) = TagRef::parse(value) else {
         return;
     };
-    let named = |comparison| {
-        matches!(
-            evaluate_tag_field(conditions.lines(&IF_NONE_MATCH), Some(current), comparison),
-            TagCondition::List { matched: true }
-        )
+    let current = current.coded(suffix_len);
+    let Some(held) = held_tag(conditions.lines(&IF_NONE_MATCH), current) else {
+        return;
     };
-    // Named weakly (as W/"x"), never strongly: the client holds the weakened tag.
-    if !current.is_weak()
-        && named(Comparison::Weak)
-        && !named(Comparison::Strong)
-        && let Ok(tag) = EntityTag::from_header_value(value)
-    {
-        headers.insert(ETAG, tag.weaken().to_header_value());
+    if held == *value {
+        return;
+    }
+    let coded = TagRef::parse(&held).is_some_and(|tag| tag.is_coded_form_of(current));
+    headers.insert(ETAG, held);
+    if coded {
+        vary_on_accept_encoding(headers);
+    }
+}
+
+/// Adds `accept-encoding` to `Vary` unless it is there (or `Vary: *` is).
+pub(crate) fn vary_on_accept_encoding(headers: &mut HeaderMap) {
+    let listed = headers.get_all(VARY).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|&byte| byte == b',')
+            .map(<[u8]>::trim_ascii)
+            .any(|member| member == b"*" || member.eq_ignore_ascii_case(b"accept-encoding"))
+    });
+    if !listed {
+        headers.append(VARY, HeaderValue::from_static("accept-encoding"));
     }
 }
 

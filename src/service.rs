@@ -6,9 +6,10 @@ use http_body::Body;
 use tower::Service;
 
 use crate::body::ConditionalBody;
-use crate::future::{ResponseFuture, prepare};
+use crate::future::{ResponseFuture, precondition_required_response, prepare};
+use crate::handler::HandlerSettings;
 use crate::layer::{ConditionalLayer, Config};
-use crate::request::consults_source;
+use crate::request::{consults_source, precondition_required};
 
 /// Middleware that gives GET/HEAD responses entity tags and answers conditional requests with
 /// `304 Not Modified` or `412 Precondition Failed` (RFC 9110 §13).
@@ -158,8 +159,14 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if self.config.differs_for_handlers() {
+            // What a handler's `Preconditions::check` must follow of the layer's settings.
+            request
+                .extensions_mut()
+                .insert(HandlerSettings::from(&self.config));
+        }
         if let Some(source) = &self.config.source
-            && consults_source(request.method(), request.headers())
+            && consults_source(request.method(), request.headers(), &self.config)
         {
             let (parts, body) = request.into_parts();
             let lookup = source.0.current(&parts);
@@ -173,6 +180,10 @@ where
                 Request::from_parts(parts, body),
                 Arc::clone(&self.config),
             );
+        }
+        if precondition_required(request.method(), request.headers(), &self.config) {
+            let response = precondition_required_response(&self.config);
+            return ResponseFuture::answered(response, Arc::clone(&self.config));
         }
         let (facts, again) = prepare(&mut request, &self.inner, &self.config, None);
         let config = Arc::clone(&self.config);

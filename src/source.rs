@@ -419,6 +419,10 @@ impl Representation {
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
+
+    pub(crate) fn into_headers(self) -> HeaderMap {
+        self.headers
+    }
 }
 
 impl From<Validators> for Representation {
@@ -427,159 +431,6 @@ impl From<Validators> for Representation {
             validators,
             headers: HeaderMap::new(),
         }
-    }
-}
-
-/// Request extension the layer adds when a [`ValidatorSource`] checked the request's
-/// preconditions and the request goes on to the handler.
-///
-/// The check and the handler's write are two steps; another writer can change the resource in
-/// between. Make the write a compare-and-swap against the version the check saw: write only if
-/// the resource's tag is still [`PreconditionCheck::etag`] (or it is still missing, when
-/// [`PreconditionCheck::existed`] is `false`), and answer 412 otherwise.
-///
-/// A compare-and-swap write: the handler writes only if the stored version is still the one the
-/// check saw, and answers 412 otherwise.
-///
-/// ```
-/// use std::sync::{Arc, Mutex};
-/// use axum::{Extension, Router, body::Body, extract::State, routing::put};
-/// use http::{Request, StatusCode, header};
-/// use tower::ServiceExt;
-/// use tower_conditional::{
-///     BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation,
-/// };
-///
-/// type Store = Arc<Mutex<u64>>; // the resource's version; the ETag is `"v{version}"`
-///
-/// fn tag(version: u64) -> EntityTag {
-///     EntityTag::strong(format!("v{version}")).unwrap()
-/// }
-///
-/// async fn write(State(store): State<Store>, check: Option<Extension<PreconditionCheck>>) -> StatusCode {
-///     let mut version = store.lock().unwrap();
-///     if let Some(Extension(check)) = check {
-///         // Another writer may have come in since the check: compare, then swap.
-///         if !check.etag().is_some_and(|seen| seen.strong_eq(&tag(*version))) {
-///             return StatusCode::PRECONDITION_FAILED;
-///         }
-///     }
-///     *version += 1; // ...and write the new content
-///     StatusCode::NO_CONTENT
-/// }
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let store: Store = Arc::new(Mutex::new(1));
-/// let source = {
-///     let store = store.clone();
-///     move |_: &http::request::Parts| {
-///         let version = *store.lock().unwrap();
-///         async move { Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(tag(version)))) }
-///     }
-/// };
-/// let app = Router::new()
-///     .route("/doc", put(write))
-///     .with_state(store.clone())
-///     .layer(ConditionalLayer::new().validator_source(source));
-///
-/// let update = || Request::put("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
-/// assert_eq!(app.clone().oneshot(update()).await.unwrap().status(), StatusCode::NO_CONTENT);
-/// assert_eq!(*store.lock().unwrap(), 2);
-/// // v1 is gone: the second write with the same `If-Match` is refused.
-/// assert_eq!(app.oneshot(update()).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
-/// assert_eq!(*store.lock().unwrap(), 2);
-/// # }
-/// ```
-#[derive(Clone, Debug)]
-pub struct PreconditionCheck {
-    pub(crate) current: Option<Validators>,
-}
-
-impl PreconditionCheck {
-    /// Whether the resource existed when checked.
-    ///
-    /// ```
-    /// use axum::{Extension, Router, body::Body, routing::put};
-    /// use http::{Request, StatusCode, header};
-    /// use tower::ServiceExt;
-    /// use tower_conditional::{BoxError, ConditionalLayer, Current, PreconditionCheck};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// // Create only if still missing when written.
-    /// async fn create(Extension(check): Extension<PreconditionCheck>) -> StatusCode {
-    ///     assert!(!check.existed());
-    ///     StatusCode::CREATED
-    /// }
-    /// let source = |_: &http::request::Parts| async { Ok::<_, BoxError>(Current::Missing) };
-    /// let app: Router = Router::new()
-    ///     .route("/new", put(create))
-    ///     .layer(ConditionalLayer::new().validator_source(source));
-    /// let request = Request::put("/new").header(header::IF_NONE_MATCH, "*").body(Body::empty()).unwrap();
-    /// assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::CREATED);
-    /// # }
-    /// ```
-    pub fn existed(&self) -> bool {
-        self.current.is_some()
-    }
-
-    /// The validators the check saw, `None` when the resource did not exist.
-    ///
-    /// ```
-    /// use axum::{Extension, Router, body::Body, routing::delete};
-    /// use http::{Request, StatusCode, header};
-    /// use tower::ServiceExt;
-    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// async fn remove(Extension(check): Extension<PreconditionCheck>) -> StatusCode {
-    ///     let seen = check.validators().and_then(|validators| validators.etag.clone());
-    ///     assert_eq!(seen, Some(EntityTag::strong("v1").unwrap()));
-    ///     StatusCode::NO_CONTENT
-    /// }
-    /// let source = |_: &http::request::Parts| async {
-    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)))
-    /// };
-    /// let app: Router = Router::new()
-    ///     .route("/doc", delete(remove))
-    ///     .layer(ConditionalLayer::new().validator_source(source));
-    /// let request = Request::delete("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
-    /// assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::NO_CONTENT);
-    /// # }
-    /// ```
-    pub fn validators(&self) -> Option<&Validators> {
-        self.current.as_ref()
-    }
-
-    /// The entity tag the check saw, if the resource existed and had one.
-    ///
-    /// ```
-    /// use axum::{Extension, Router, body::Body, routing::put};
-    /// use http::{Request, StatusCode, header};
-    /// use tower::ServiceExt;
-    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// async fn update(Extension(check): Extension<PreconditionCheck>) -> String {
-    ///     // e.g. UPDATE items SET ... WHERE id = $1 AND version = <this tag>
-    ///     format!("swapped from {}", check.etag().unwrap())
-    /// }
-    /// let source = |_: &http::request::Parts| async {
-    ///     Ok::<_, BoxError>(Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)))
-    /// };
-    /// let app: Router = Router::new()
-    ///     .route("/doc", put(update))
-    ///     .layer(ConditionalLayer::new().validator_source(source));
-    /// let request = Request::put("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
-    /// let response = app.oneshot(request).await.unwrap();
-    /// assert_eq!(response.status(), StatusCode::OK);
-    /// # }
-    /// ```
-    pub fn etag(&self) -> Option<&EntityTag> {
-        self.current.as_ref()?.etag.as_ref()
     }
 }
 

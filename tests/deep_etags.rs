@@ -1,92 +1,236 @@
 //! Deep entity tags: an axum handler with the `Preconditions` extractor answers 304 / 412 from
-//! its own cheap validator before doing the expensive work. Needs `--features axum`.
+//! its own cheap validator before doing the expensive work, written the documented way (the
+//! representation declared once, `check`, then `(representation, body)`), behind tower-http's
+//! compression as the README orders it, in both placements, over 127.0.0.1. Needs `--features
+//! axum`.
 #![cfg(feature = "axum")]
 
 mod common;
 
+use std::io::Read;
+use std::net::SocketAddr;
+
 use axum::Router;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
-use common::{Counter, RawConnection, serve};
-use http::header::ETAG;
-use tower_conditional::{ConditionalLayer, EntityTag, Preconditions, Validators};
+use common::{Counter, RawConnection, RawResponse, serve, serve_service};
+use http::HeaderValue;
+use http::header::{CACHE_CONTROL, CONTENT_LOCATION, EXPIRES, VARY};
+use tower::ServiceBuilder;
+use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
+use tower_http::compression::CompressionLayer;
 
 /// The handler's version of the resource, known cheaply.
 const VERSION: &str = "rev-17";
 
-fn app(expensive: Counter) -> Router {
-    Router::new()
-        .route(
-            "/report",
-            get(move |preconditions: Preconditions| {
-                let expensive = expensive.clone();
-                async move {
-                    let current = Validators::new().with_etag(EntityTag::strong(VERSION).unwrap());
-                    if let Err(early) = preconditions.check(Some(&current)) {
-                        return early.into_response();
-                    }
-                    expensive.hit();
-                    let response: Response = (
-                        [(ETAG, current.etag.unwrap().to_header_value())],
-                        "an expensive report",
-                    )
-                        .into_response();
-                    response
-                }
-            })
-            .delete(|preconditions: Preconditions| async move {
-                let current = Validators::new().with_etag(EntityTag::strong(VERSION).unwrap());
-                match preconditions.check(Some(&current)) {
-                    Err(early) => early.into_response(),
-                    Ok(()) => "deleted".into_response(),
-                }
-            }),
+/// Long enough for `CompressionLayer` to compress it (it skips bodies under 32 bytes).
+const REPORT: &str = "an expensive report, rendered at length so that it is worth compressing";
+
+/// What the report's answers carry, declared once.
+fn representation() -> Representation {
+    Representation::new()
+        .with_etag(EntityTag::strong(VERSION).unwrap())
+        .with_header(CACHE_CONTROL, HeaderValue::from_static("max-age=60"))
+        .with_header(
+            EXPIRES,
+            HeaderValue::from_static("Thu, 01 Dec 2094 16:00:00 GMT"),
         )
-        // The layer outside sees the handler's own 304/412 and leaves them alone.
-        .layer(ConditionalLayer::new())
+        .with_header(VARY, HeaderValue::from_static("accept-language"))
+        .with_header(CONTENT_LOCATION, HeaderValue::from_static("/report.en"))
+}
+
+fn routes(expensive: Counter) -> Router {
+    Router::new().route(
+        "/report",
+        get(move |preconditions: Preconditions| {
+            let expensive = expensive.clone();
+            async move {
+                let current = representation();
+                preconditions.check(Some(&current))?;
+                expensive.hit();
+                Ok::<_, Early>((current, REPORT).into_response())
+            }
+        })
+        .delete(|preconditions: Preconditions| async move {
+            preconditions.check(Some(&representation()))?;
+            Ok::<_, Early>("deleted")
+        }),
+    )
+}
+
+/// The README's order in both placements: compression inside the layer.
+async fn placements(expensive: &Counter) -> [(&'static str, SocketAddr); 2] {
+    let inside = serve(
+        routes(expensive.clone())
+            .layer(CompressionLayer::new())
+            .layer(ConditionalLayer::new()),
+    )
+    .await;
+    let around = serve_service(
+        ServiceBuilder::new()
+            .layer(ConditionalLayer::new())
+            .layer(CompressionLayer::new())
+            .service(routes(expensive.clone())),
+    )
+    .await;
+    [("Router::layer", inside), ("around the router", around)]
+}
+
+const GZIP: (&str, &str) = ("accept-encoding", "gzip");
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// A 304 carries what the 200 carried of RFC 9110 §15.4.5's list, and no content fields.
+fn assert_carries_the_200s_fields(placement: &str, full: &RawResponse, revalidated: &RawResponse) {
+    assert_eq!(revalidated.status(), 304, "{placement}");
+    for name in [
+        "etag",
+        "cache-control",
+        "expires",
+        "vary",
+        "content-location",
+    ] {
+        assert!(
+            full.header(name).is_some(),
+            "{placement}: the 200 has no {name}"
+        );
+        assert_eq!(
+            revalidated.all(name),
+            full.all(name),
+            "{placement}: the 304's {name} is not the 200's"
+        );
+    }
+    for absent in [
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+    ] {
+        assert_eq!(
+            revalidated.header(absent),
+            None,
+            "{placement}: the 304 has {absent}"
+        );
+    }
+    assert!(revalidated.body.is_empty());
 }
 
 #[tokio::test]
-async fn a_handler_answers_early_from_its_own_validator() {
+async fn a_handler_answers_early_with_what_its_200_carries() {
     let expensive = Counter::default();
-    let addr = serve(app(expensive.clone())).await;
-    let mut connection = RawConnection::open(addr).await;
+    for (placement, addr) in placements(&expensive).await {
+        let mut connection = RawConnection::open(addr).await;
+        let runs = expensive.get();
 
-    let full = connection.send("GET", "/report", &[]).await;
-    assert_eq!(full.status(), 200);
-    assert_eq!(full.header("etag"), Some("\"rev-17\""));
-    assert_eq!(expensive.get(), 1);
+        let full = connection.send("GET", "/report", &[]).await;
+        assert_eq!(full.status(), 200, "{placement}");
+        assert_eq!(full.header("etag"), Some("\"rev-17\""), "{placement}");
+        assert_eq!(full.body, REPORT.as_bytes());
+        assert_eq!(expensive.get(), runs + 1);
 
-    let revalidated = connection
-        .send("GET", "/report", &[("if-none-match", "\"rev-17\"")])
-        .await;
-    assert_eq!(revalidated.status_line, "HTTP/1.1 304 Not Modified");
-    assert_eq!(revalidated.header("etag"), Some("\"rev-17\""));
-    assert_eq!(revalidated.header("content-length"), None);
-    assert_eq!(expensive.get(), 1, "the expensive part ran for a 304");
-    // A HEAD 304 says no length either: `Content-Length: 0` would contradict the 200's
-    // (RFC 9110 §8.6).
-    let head = connection
-        .send("HEAD", "/report", &[("if-none-match", "\"rev-17\"")])
-        .await;
-    assert_eq!(head.status(), 304);
-    assert_eq!(head.header("content-length"), None);
+        let revalidated = connection
+            .send("GET", "/report", &[("if-none-match", "\"rev-17\"")])
+            .await;
+        assert_carries_the_200s_fields(placement, &full, &revalidated);
+        assert_eq!(
+            expensive.get(),
+            runs + 1,
+            "{placement}: the expensive part ran for a 304"
+        );
+        // A HEAD 304 says no length either: `Content-Length: 0` would contradict the 200's
+        // (RFC 9110 §8.6).
+        let head = connection
+            .send("HEAD", "/report", &[("if-none-match", "\"rev-17\"")])
+            .await;
+        assert_eq!(head.status(), 304, "{placement}");
+        assert_eq!(head.header("content-length"), None, "{placement}");
 
-    let stale = connection
-        .send("DELETE", "/report", &[("if-match", "\"rev-16\"")])
-        .await;
-    assert_eq!(stale.status(), 412);
-    assert_eq!(stale.header("etag"), Some("\"rev-17\""));
-    let fresh = connection
-        .send("DELETE", "/report", &[("if-match", "\"rev-17\"")])
-        .await;
-    assert_eq!(fresh.status(), 200);
-    assert_eq!(fresh.body, b"deleted");
+        let stale = connection
+            .send("DELETE", "/report", &[("if-match", "\"rev-16\"")])
+            .await;
+        assert_eq!(stale.status(), 412, "{placement}");
+        assert_eq!(stale.header("etag"), Some("\"rev-17\""), "{placement}");
+        assert_eq!(
+            stale.header("cache-control"),
+            None,
+            "{placement}: a 412 is not fresh"
+        );
+        let fresh = connection
+            .send("DELETE", "/report", &[("if-match", "\"rev-17\"")])
+            .await;
+        assert_eq!(fresh.status(), 200, "{placement}");
+        assert_eq!(fresh.body, b"deleted");
 
-    let changed = connection
-        .send("GET", "/report", &[("if-none-match", "\"rev-16\"")])
-        .await;
-    assert_eq!(changed.status(), 200);
-    assert_eq!(changed.body, b"an expensive report");
-    assert_eq!(expensive.get(), 2);
+        let changed = connection
+            .send("GET", "/report", &[("if-none-match", "\"rev-16\"")])
+            .await;
+        assert_eq!(changed.status(), 200, "{placement}");
+        assert_eq!(changed.body, REPORT.as_bytes());
+        assert_eq!(expensive.get(), runs + 2);
+    }
+}
+
+/// A gzip client: the 200's bytes are gzip, so its tag is the coded tag of the version
+/// (`"rev-17-gzip"`, RFC 9110 §8.8.3.3). Revalidating with it, the handler answers early (the
+/// expensive part does not run), and the 304 that leaves the layer names that tag, varies by
+/// coding, and carries no `Content-Encoding`, although compression labelled it gzip on its way
+/// out of the handler.
+#[tokio::test]
+async fn a_gzip_client_revalidates_with_the_tag_it_holds() {
+    let expensive = Counter::default();
+    for (placement, addr) in placements(&expensive).await {
+        let mut connection = RawConnection::open(addr).await;
+        let runs = expensive.get();
+
+        let full = connection.send("GET", "/report", &[GZIP]).await;
+        assert_eq!(full.status(), 200, "{placement}");
+        assert_eq!(full.header("content-encoding"), Some("gzip"), "{placement}");
+        assert_eq!(gunzip(&full.body), REPORT);
+        assert_eq!(full.header("etag"), Some("\"rev-17-gzip\""), "{placement}");
+        assert_eq!(
+            full.all("vary"),
+            ["accept-language", "accept-encoding"],
+            "{placement}"
+        );
+
+        let held = full.header("etag").unwrap().to_owned();
+        let revalidated = connection
+            .send("GET", "/report", &[GZIP, ("if-none-match", &held)])
+            .await;
+        assert_carries_the_200s_fields(placement, &full, &revalidated);
+        assert_eq!(
+            expensive.get(),
+            runs + 1,
+            "{placement}: the expensive part ran for a 304"
+        );
+
+        // The identity copy's tag names the same version: a 304 naming it.
+        let identity = connection
+            .send("GET", "/report", &[GZIP, ("if-none-match", "\"rev-17\"")])
+            .await;
+        assert_eq!(identity.status(), 304, "{placement}");
+        assert_eq!(identity.header("etag"), Some("\"rev-17\""), "{placement}");
+        assert_eq!(identity.header("content-encoding"), None, "{placement}");
+
+        // A write with the tag the gzip client holds goes through; a stale one does not.
+        let write = connection
+            .send("DELETE", "/report", &[GZIP, ("if-match", &held)])
+            .await;
+        assert_eq!(write.status(), 200, "{placement}");
+        let stale = connection
+            .send(
+                "DELETE",
+                "/report",
+                &[GZIP, ("if-match", "\"rev-16-gzip\"")],
+            )
+            .await;
+        assert_eq!(stale.status(), 412, "{placement}");
+        assert_eq!(expensive.get(), runs + 1, "{placement}");
+    }
 }

@@ -24,7 +24,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceBuilder;
 use tower_conditional::{
     BoxError, ConditionalLayer, Current, EntityTag, Preconditions, Representation, TagHash,
-    Validators,
 };
 
 /// The app served without the layer, with `Router::layer`, with the layer around the router,
@@ -195,7 +194,13 @@ async fn range_requests_are_judged_before_their_range() {
         ] {
             let answer = ask(*addr, "GET", "/ranged", &[range, condition]).await;
             assert_eq!(answer.status(), 304, "{placement} {condition:?}");
-            assert_eq!(answer.header("etag"), Some("\"r1\""));
+            // The tag the client holds: weakened by a proxy, or the one it revalidates by date.
+            let held = if condition.0 == "if-none-match" {
+                condition.1
+            } else {
+                "\"r1\""
+            };
+            assert_eq!(answer.header("etag"), Some(held));
             assert_eq!(answer.header("content-range"), None);
             assert!(answer.body.is_empty());
         }
@@ -380,14 +385,14 @@ async fn dates_out_of_range_or_in_the_future_are_handled() {
         }
 
         // The same dates in a handler's own check.
-        let validators = Validators::new()
+        let representation = Representation::new()
             .with_etag(EntityTag::strong("d").unwrap())
             .with_last_modified(date);
         let mut request = HeaderMap::new();
         request.insert("if-none-match", HeaderValue::from_static("\"d\""));
         for method in [Method::GET, Method::PUT] {
             let early = Preconditions::new(method.clone(), &request)
-                .check(Some(&validators))
+                .check(Some(&representation))
                 .unwrap_err();
             if let Some(value) = early.headers().get(LAST_MODIFIED) {
                 let sent = httpdate::parse_http_date(value.to_str().unwrap()).unwrap();

@@ -133,14 +133,17 @@ async fn several_etag_lines_are_never_rewritten() {
 /// Found by the `layer` fuzzer after the response head came to be read in one pass: the fuzzer's
 /// reference read only the first `Content-Encoding` line, the layer now reads them all.
 /// `Content-Encoding` is a list (RFC 9110 §8.4), so an empty first line and a `gzip` second
-/// line are a gzip body, whose strong tag must be weakened; lines that name only `identity`
-/// leave it strong.
+/// line are a gzip body, whose strong tag must become the coded tag of its version (or be
+/// weakened, for a coding the layer has no suffix for); lines that name only `identity` leave
+/// it as it is.
 #[tokio::test]
 async fn every_content_encoding_line_counts() {
     for (lines, expected) in [
-        (&["", "gzip"][..], "W/\"a\""),
-        (&["identity", "gzip"][..], "W/\"a\""),
-        (&["gzip"][..], "W/\"a\""),
+        (&["", "gzip"][..], "\"a-gzip\""),
+        (&["identity", "gzip"][..], "\"a-gzip\""),
+        (&["gzip"][..], "\"a-gzip\""),
+        (&["gzip", "br"][..], "\"a-gzip-br\""),
+        (&["gzip", "exi"][..], "W/\"a\""),
         (&["identity", " "][..], "\"a\""),
         (&[][..], "\"a\""),
     ] {

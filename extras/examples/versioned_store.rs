@@ -1,8 +1,10 @@
 //! `cargo run -p tower-conditional-extras --example versioned_store`
 //!
-//! A store of JSON items under `/items/{id}` (GET, PUT, DELETE) kept in a real database, behind
-//! `ConditionalLayer` with a validator source. Every write bumps the item's version, and the
-//! version is the item's ETag (`"v7"`). Listens on `$ADDR` (default 127.0.0.1:3001).
+//! A store of JSON documents under `/items/{id}` (GET, PUT, PATCH, DELETE) kept in a real
+//! database, behind `ConditionalLayer` with a validator source and tower-http's
+//! `CompressionLayer` inside it. Every write bumps the item's version, and the version is the
+//! item's ETag (`"v7"`; a client sent the gzip bytes holds `"v7-gzip"`, which names the same
+//! version). Listens on `$ADDR` (default 127.0.0.1:3001).
 //!
 //! The database is `$DATABASE_URL`:
 //!
@@ -16,16 +18,27 @@
 //! One connection per process keeps the example short (SQLite calls take turns on it,
 //! PostgreSQL pipelines them); a service would use a pool that reconnects.
 //!
-//! - The source reads the current version with a `SELECT` before any handler runs, so a
+//! The write path, end to end:
+//!
+//! - **The representation is declared once** ([`representation`]): the version's tag and the
+//!   headers every answer about it carries (`Cache-Control: no-cache`, and `Vary:
+//!   accept-encoding`, since compression makes the 200 vary by it). The source, the GET
+//!   handler and the 304s all use it, so they cannot disagree.
+//! - **The source** reads the current version with a `SELECT` before any handler runs: a
 //!   revalidating GET gets its 304, and a write with a stale `If-Match` its 412, without the
-//!   handler running.
-//! - The check and the write are two steps, and another writer (another request, another
-//!   replica) can come in between. So a conditional write is a compare-and-swap in SQL against
-//!   the version the check saw (the `PreconditionCheck` request extension):
-//!   `UPDATE items SET value = $1, version = version + 1 WHERE id = $2 AND version = $3`, or an
-//!   insert that does nothing when the item exists (`If-None-Match: *`). No row changed means
-//!   another writer won: 412. Of two clients writing with the same `If-Match`, exactly one wins,
-//!   on one replica or many. No update is lost.
+//!   handler running. A `DELETE` or `PATCH` of a missing item goes to the handler for its 404
+//!   (RFC 9110 §13.2.1); a `PUT` may create it.
+//! - **428**: a write without `If-Match` (or `If-None-Match: *` to create) is refused with
+//!   `428 Precondition Required` (RFC 6585 §3) before the handler runs, so no client can lose
+//!   another's update by not asking.
+//! - **Compare-and-swap**: the source's check and the write are two steps, and another writer
+//!   (another request, another replica) can come in between. So the handler reads the version,
+//!   judges the request against it with `Preconditions::check` (the one call), and writes with
+//!   `UPDATE items SET … WHERE id = $2 AND version = $3`: no row changed means another writer
+//!   won after the read, and the handler reads and judges again, which gives the loser its 412.
+//!   Of two clients writing with the same `If-Match`, exactly one wins, on one replica or many.
+//! - **Problem details**: every 412 and 428 has an RFC 9457 `application/problem+json` body
+//!   naming the precondition and the current `ETag`.
 //! - A deleted item stays as a row with a `NULL` value (a tombstone) whose version keeps
 //!   counting, so an item deleted and created again never reuses a tag that a client or a cache
 //!   may still hold. Purge old tombstones only when no such copy can be left.
@@ -36,15 +49,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use rusqlite::OptionalExtension;
 use tower_conditional::{
-    BoxError, ConditionalLayer, Current, EntityTag, PreconditionCheck, Representation,
-    ValidatorSource,
+    BoxError, ConditionalLayer, Current, EntityTag, Preconditions, Representation, ValidatorSource,
 };
+use tower_http::compression::CompressionLayer;
 
 /// Creates the table; a deleted item keeps its row with a `NULL` value.
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS items (
@@ -70,9 +83,10 @@ const INSERT_IF_MISSING: &str = "INSERT INTO items (id, value, version) VALUES (
     WHERE items.value IS NULL
     RETURNING version";
 
-/// How often an unconditional write retries its compare-and-swap when other writers keep
-/// winning before it answers 503.
-const UNCONDITIONAL_TRIES: usize = 20;
+/// How often a write reads, judges and tries its compare-and-swap again while other writers
+/// keep winning, before it answers 503. A conditional write that lost once is judged against
+/// the winner's version and gets its 412 on the second try.
+const WRITE_TRIES: usize = 20;
 
 /// One stored item: its JSON and the version of that JSON.
 #[derive(Clone, Debug)]
@@ -270,27 +284,6 @@ impl Store {
             }
         }
     }
-
-    /// Writes `value` (deletes the item for `None`) whatever its version: a compare-and-swap
-    /// against the version read just before, repeated while other writers win. Returns what it
-    /// replaced and the new version; `None` when there was nothing to delete.
-    pub async fn write(
-        &self,
-        id: &str,
-        value: Option<&str>,
-    ) -> Result<Option<(Expected, i64)>, BoxError> {
-        for _ in 0..UNCONDITIONAL_TRIES {
-            let expected = match self.version(id).await? {
-                Some(version) => Expected::Version(version),
-                None if value.is_none() => return Ok(None),
-                None => Expected::Missing,
-            };
-            if let Some(version) = self.swap(id, expected, value).await? {
-                return Ok(Some((expected, version)));
-            }
-        }
-        Err(format!("{UNCONDITIONAL_TRIES} concurrent writers in a row won over this one").into())
-    }
 }
 
 /// Runs a call on the SQLite connection on a blocking thread.
@@ -329,6 +322,16 @@ pub fn tag_version(tag: &EntityTag) -> Option<i64> {
         .ok()
 }
 
+/// What every answer about a version of an item carries, declared once: its tag, and the
+/// headers its 200 carries and its 304 must repeat (RFC 9110 §15.4.5). `Vary:
+/// accept-encoding`: the layer's compression makes the 200 vary by it.
+pub fn representation(version: i64) -> Representation {
+    Representation::new()
+        .with_etag(version_tag(version))
+        .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+        .with_header(header::VARY, HeaderValue::from_static("accept-encoding"))
+}
+
 /// The validator source: the current version of `/items/{id}`, read from the database.
 pub fn store_source(store: Arc<Store>) -> impl ValidatorSource {
     move |request: &http::request::Parts| {
@@ -343,151 +346,163 @@ pub fn store_source(store: Arc<Store>) -> impl ValidatorSource {
                 return Ok::<_, BoxError>(Current::Unknown);
             };
             Ok(match store.version(&id).await? {
-                Some(version) => Current::Exists(
-                    Representation::new()
-                        .with_etag(version_tag(version))
-                        .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                ),
+                Some(version) => Current::Exists(representation(version)),
                 None => Current::Missing,
             })
         }
     }
 }
 
-/// The routes, behind the layer with the given source.
-pub fn app_with(store: Arc<Store>, source: impl ValidatorSource) -> Router {
-    Router::new()
-        .route("/items/{id}", get(show).put(put).delete(delete))
-        .with_state(store)
-        .layer(ConditionalLayer::new().validator_source(source))
+/// The example's layer: the source, writes that must be conditional (428), and problem
+/// details on every 412 and 428.
+pub fn layer(source: impl ValidatorSource) -> ConditionalLayer {
+    ConditionalLayer::new()
+        .validator_source(source)
+        .require_preconditions([Method::PUT, Method::PATCH, Method::DELETE])
+        .problem_details(true)
 }
 
-/// The example's app: the store's own source.
+/// The routes, with compression inside `layer` (with `Router::layer`, the last one added is
+/// the outermost): the layer then sees, and tags, the bytes that are sent.
+pub fn app_with(store: Arc<Store>, layer: ConditionalLayer) -> Router {
+    Router::new()
+        .route(
+            "/items/{id}",
+            get(show).put(put).patch(patch).delete(delete),
+        )
+        .with_state(store)
+        .layer(CompressionLayer::new())
+        .layer(layer)
+}
+
+/// The example's app: the store's own source, and the example's layer.
 pub fn app(store: Arc<Store>) -> Router {
-    app_with(store.clone(), store_source(store))
+    app_with(store.clone(), layer(store_source(store)))
 }
 
 async fn show(State(store): State<Arc<Store>>, Path(id): Path<String>) -> Response {
     store.gets.fetch_add(1, Ordering::SeqCst);
     match store.get(&id).await {
-        // The handler sets the tag of the version it read: a write between the source's check
-        // and this read must not leave the new body under the old tag.
-        Ok(Some(item)) => (
-            [
-                (header::ETAG, version_tag(item.version).to_header_value()),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            ],
-            Json(item.value),
-        )
-            .into_response(),
+        // The handler sends the representation of the version it read: a write between the
+        // source's check and this read must not leave the new body under the old tag.
+        Ok(Some(item)) => (representation(item.version), Json(item.value)).into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(error) => database_error(&error),
     }
 }
 
-/// Whether the request carries preconditions that apply to a write. Only such a request may
-/// get a 412; an unconditional write just writes.
-fn is_conditional(headers: &HeaderMap) -> bool {
-    [
-        header::IF_MATCH,
-        header::IF_NONE_MATCH,
-        header::IF_UNMODIFIED_SINCE,
-    ]
-    .iter()
-    .any(|name| headers.contains_key(name))
-}
-
-/// What the compare-and-swap of a conditional write expects: the state the precondition check
-/// saw. `Err` is the status to answer when that cannot be known.
-fn expected_by(check: Option<&PreconditionCheck>) -> Result<Expected, StatusCode> {
-    // The layer asks the source about every conditional request and adds the check when the
-    // source knew the item (it refuses a conditional write itself when the source failed).
-    // Without a check the preconditions were not evaluated, and the write must not happen.
-    let check = check.ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
-    if !check.existed() {
-        return Ok(Expected::Missing);
-    }
-    check
-        .etag()
-        .and_then(tag_version)
-        .map(Expected::Version)
-        .ok_or(StatusCode::PRECONDITION_FAILED)
-}
-
-/// The answer to a conditional write whose expected state is unknown.
-fn refusal(status: StatusCode) -> Response {
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        let message =
-            "The request's preconditions could not be checked, so it was not performed.\n";
-        return (status, message).into_response();
-    }
-    status.into_response()
-}
-
 async fn put(
     State(store): State<Arc<Store>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    check: Option<Extension<PreconditionCheck>>,
+    preconditions: Preconditions,
     Json(value): Json<serde_json::Value>,
 ) -> Response {
-    store.writes.fetch_add(1, Ordering::SeqCst);
     let value = value.to_string();
-    let written = if is_conditional(&headers) {
-        let expected = match expected_by(check.as_deref()) {
-            Ok(expected) => expected,
-            Err(status) => return refusal(status),
-        };
-        store
-            .swap(&id, expected, Some(&value))
-            .await
-            .map(|version| version.map(|version| (expected, version)))
-    } else {
-        store.write(&id, Some(&value)).await
-    };
-    match written {
-        Ok(Some((replaced, version))) => {
-            let status = if replaced == Expected::Missing {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            (
-                status,
-                [(header::ETAG, version_tag(version).to_header_value())],
-            )
-                .into_response()
+    write(&store, &id, &preconditions, |_| Ok(Some(value.clone()))).await
+}
+
+/// An RFC 7396 JSON merge patch of a live item; a missing item is a 404 (its preconditions do
+/// not apply, RFC 9110 §13.2.1).
+async fn patch(
+    State(store): State<Arc<Store>>,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+    Json(patch): Json<serde_json::Value>,
+) -> Response {
+    write(&store, &id, &preconditions, |item| match item {
+        Some(item) => {
+            let mut value = item.value.clone();
+            merge_patch(&mut value, &patch);
+            Ok(Some(value.to_string()))
         }
-        // Another writer changed the item after the check: its precondition is false now.
-        Ok(None) => StatusCode::PRECONDITION_FAILED.into_response(),
-        Err(error) => database_error(&error),
-    }
+        None => Err(StatusCode::NOT_FOUND),
+    })
+    .await
 }
 
 async fn delete(
     State(store): State<Arc<Store>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    check: Option<Extension<PreconditionCheck>>,
+    preconditions: Preconditions,
+) -> Response {
+    write(&store, &id, &preconditions, |item| match item {
+        Some(_) => Ok(None),
+        None => Err(StatusCode::NOT_FOUND),
+    })
+    .await
+}
+
+/// A write as a compare-and-swap: read the item, judge the request's preconditions against the
+/// version read (`Preconditions::check`: a 412 when they are false), work out the new value
+/// (`None` deletes), and store it only if the version is still the one read (`UPDATE … WHERE
+/// version = $3`). When another writer came in between, read and judge again. `new_value`
+/// answers a status instead when there is nothing to write (a 404).
+async fn write(
+    store: &Store,
+    id: &str,
+    preconditions: &Preconditions,
+    mut new_value: impl FnMut(Option<&Item>) -> Result<Option<String>, StatusCode>,
 ) -> Response {
     store.writes.fetch_add(1, Ordering::SeqCst);
-    if !is_conditional(&headers) {
-        return match store.write(&id, None).await {
-            Ok(Some(_)) => StatusCode::NO_CONTENT.into_response(),
-            Ok(None) => StatusCode::NOT_FOUND.into_response(),
-            Err(error) => database_error(&error),
+    for _ in 0..WRITE_TRIES {
+        let item = match store.get(id).await {
+            Ok(item) => item,
+            Err(error) => return database_error(&error),
         };
+        let current = item.as_ref().map(|item| representation(item.version));
+        if let Err(early) = preconditions.check(current.as_ref()) {
+            return early.into_response();
+        }
+        let value = match new_value(item.as_ref()) {
+            Ok(value) => value,
+            Err(status) => return status.into_response(),
+        };
+        let expected = match &item {
+            Some(item) => Expected::Version(item.version),
+            None => Expected::Missing,
+        };
+        match store.swap(id, expected, value.as_deref()).await {
+            Ok(Some(_)) if value.is_none() => return StatusCode::NO_CONTENT.into_response(),
+            Ok(Some(version)) => {
+                let status = if expected == Expected::Missing {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
+                return (status, representation(version), ()).into_response();
+            }
+            // Another writer changed the item after the read: judge again against its version.
+            Ok(None) => continue,
+            Err(error) => return database_error(&error),
+        }
     }
-    let expected = match expected_by(check.as_deref()) {
-        // The check saw no item, and the preconditions allowed that: nothing to delete.
-        Ok(Expected::Missing) => return StatusCode::NOT_FOUND.into_response(),
-        Ok(expected) => expected,
-        Err(status) => return refusal(status),
+    let message = format!("{WRITE_TRIES} concurrent writers in a row won over this one; retry\n");
+    (StatusCode::SERVICE_UNAVAILABLE, message).into_response()
+}
+
+/// RFC 7396: members of `patch` replace those of `value`, `null` removes one, and a patch that
+/// is not an object replaces the whole value.
+fn merge_patch(value: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(members) = patch else {
+        *value = patch.clone();
+        return;
     };
-    match store.swap(&id, expected, None).await {
-        Ok(Some(_)) => StatusCode::NO_CONTENT.into_response(),
-        Ok(None) => StatusCode::PRECONDITION_FAILED.into_response(),
-        Err(error) => database_error(&error),
+    if !value.is_object() {
+        *value = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(target) = value {
+        for (name, member) in members {
+            if member.is_null() {
+                target.remove(name);
+            } else {
+                merge_patch(
+                    target
+                        .entry(name.clone())
+                        .or_insert(serde_json::Value::Null),
+                    member,
+                );
+            }
+        }
     }
 }
 

@@ -756,6 +756,7 @@ proptest! {
                 Outcome::Proceed => StatusCode::OK,
                 Outcome::NotModified => StatusCode::NOT_MODIFIED,
                 Outcome::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+                Outcome::PreconditionRequired => unreachable!("not a judgement of preconditions"),
             },
             _ => StatusCode::OK,
         };

@@ -25,7 +25,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
-use versioned_store::{Store, app, app_with, store_source, version_tag};
+use versioned_store::{Store, app, app_with, layer, store_source, version_tag};
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
@@ -91,7 +91,14 @@ async fn handlers_do_not_run_for_304_and_412() {
     let client = client();
     let url = format!("{items}/1");
 
-    let created = send(&client, Method::PUT, &url, &[], r#"{"name":"one"}"#).await;
+    let created = send(
+        &client,
+        Method::PUT,
+        &url,
+        &[(&IF_NONE_MATCH, "*")],
+        r#"{"name":"one"}"#,
+    )
+    .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let tag = created.headers[ETAG].to_str().unwrap().to_owned();
 
@@ -137,20 +144,37 @@ async fn handlers_do_not_run_for_304_and_412() {
     )
     .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    let missing = send(
-        &client,
-        Method::DELETE,
-        &format!("{items}/nope"),
-        &[(&IF_MATCH, "*")],
-        "",
-    )
-    .await;
-    assert_eq!(missing.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(
         store.writes.load(Ordering::SeqCst),
         writes,
         "a write handler ran for a 412"
     );
+    // RFC 9110 §13.2.1: a DELETE or PATCH of a missing item is the handler's 404, whatever
+    // its preconditions say; a PUT, which may create it, is judged.
+    for method in [Method::DELETE, Method::PATCH] {
+        let missing = send(
+            &client,
+            method.clone(),
+            &format!("{items}/nope"),
+            &[(&IF_MATCH, "*")],
+            "{}",
+        )
+        .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{method}");
+    }
+    let missing = send(
+        &client,
+        Method::PUT,
+        &format!("{items}/nope"),
+        &[(&IF_MATCH, "\"v1\"")],
+        "{}",
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(stored(&store, "nope").await, None);
+    // The 404s came from the handlers; the 412 did not.
+    assert_eq!(store.writes.load(Ordering::SeqCst), writes + 2);
+    let writes = writes + 2;
     assert_eq!(stored(&store, "1").await.unwrap()["name"], "one");
 
     // A matching If-Match goes through, and the handler runs once.
@@ -180,7 +204,14 @@ async fn concurrent_writes_with_the_same_if_match_lose_nothing() {
     let client = client();
     for round in 0..300 {
         let url = format!("{items}/race-{round}");
-        let created = send(&client, Method::PUT, &url, &[], r#"{"writer":"none"}"#).await;
+        let created = send(
+            &client,
+            Method::PUT,
+            &url,
+            &[(&IF_NONE_MATCH, "*")],
+            r#"{"writer":"none"}"#,
+        )
+        .await;
         let tag = created.headers[ETAG].to_str().unwrap().to_owned();
         let writers = ["a", "b"].map(|writer| {
             let client = client.clone();
@@ -245,7 +276,14 @@ async fn an_item_deleted_and_created_again_never_reuses_a_tag() {
     let (store, items) = store_server().await;
     let client = client();
     let url = format!("{items}/again");
-    let first = send(&client, Method::PUT, &url, &[], r#"{"life":1}"#).await;
+    let first = send(
+        &client,
+        Method::PUT,
+        &url,
+        &[(&IF_NONE_MATCH, "*")],
+        r#"{"life":1}"#,
+    )
+    .await;
     assert_eq!(first.status, StatusCode::CREATED);
     let old_tag = first.headers[ETAG].to_str().unwrap().to_owned();
     let deleted = send(&client, Method::DELETE, &url, &[(&IF_MATCH, &old_tag)], "").await;
@@ -291,11 +329,17 @@ async fn an_item_deleted_and_created_again_never_reuses_a_tag() {
     assert_eq!(stored(&store, "again").await.unwrap()["life"], 2);
 }
 
-/// Only a request with preconditions may get a 412: unconditional writes racing each other all
+/// Where writes need not be conditional (the layer without `require_preconditions`), only a
+/// request with preconditions may get a 412: unconditional writes racing each other all
 /// succeed (the last one wins), exactly one of them creating the item.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_unconditional_writes_all_succeed() {
-    let (store, items) = store_server().await;
+    let store = in_memory();
+    let layer = ConditionalLayer::new().validator_source(store_source(store.clone()));
+    let items = format!(
+        "http://{}/items",
+        serve(app_with(store.clone(), layer)).await
+    );
     let client = client();
     for round in 0..100 {
         let url = format!("{items}/free-{round}");
@@ -364,7 +408,14 @@ async fn replicas_sharing_a_sqlite_file_lose_nothing() {
             .iter()
             .map(|items| format!("{items}/shared-{round}"))
             .collect::<Vec<_>>();
-        let created = send(&client, Method::PUT, &urls[round % 2], &[], r#"{"w":"-"}"#).await;
+        let created = send(
+            &client,
+            Method::PUT,
+            &urls[round % 2],
+            &[(&IF_NONE_MATCH, "*")],
+            r#"{"w":"-"}"#,
+        )
+        .await;
         assert_eq!(created.status, StatusCode::CREATED, "round {round}");
         let tag = created.headers[ETAG].to_str().unwrap().to_owned();
         let writers = urls.iter().enumerate().map(|(writer, url)| {
@@ -411,23 +462,30 @@ async fn replicas_sharing_a_sqlite_file_lose_nothing() {
 async fn a_failing_source_refuses_conditional_writes_and_keeps_reads_working() {
     let store = in_memory();
     let healthy = serve(app(store.clone())).await;
-    let failing = serve(app_with(store.clone(), |_: &http::request::Parts| async {
-        Err::<Current, BoxError>("database unreachable".into())
-    }))
+    let failing = serve(app_with(
+        store.clone(),
+        layer(|_: &http::request::Parts| async {
+            Err::<Current, BoxError>("database unreachable".into())
+        }),
+    ))
     .await;
-    let slow = serve(app_with(store.clone(), |_: &http::request::Parts| async {
-        // A lookup that never finishes, bounded by the caller's timeout: a timeout is an error.
-        tokio::time::timeout(Duration::from_millis(50), std::future::pending::<Current>())
-            .await
-            .map_err(|elapsed| -> BoxError { Box::new(elapsed) })
-    }))
+    let slow = serve(app_with(
+        store.clone(),
+        layer(|_: &http::request::Parts| async {
+            // A lookup that never finishes, bounded by the caller's timeout: a timeout is an
+            // error.
+            tokio::time::timeout(Duration::from_millis(50), std::future::pending::<Current>())
+                .await
+                .map_err(|elapsed| -> BoxError { Box::new(elapsed) })
+        }),
+    ))
     .await;
     let client = client();
     let created = send(
         &client,
         Method::PUT,
         &format!("http://{healthy}/items/kept"),
-        &[],
+        &[(&IF_NONE_MATCH, "*")],
         r#"{"k":1}"#,
     )
     .await;
