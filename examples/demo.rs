@@ -73,6 +73,7 @@ async fn walk_through(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>
     let request = Request::get("/")
         .header(header::HOST, addr.to_string())
         .body(Empty::<Bytes>::new())?;
+    sender.ready().await?;
     let response = sender.send_request(request).await?;
     let etag = response
         .headers()
@@ -88,6 +89,9 @@ async fn walk_through(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>
         .header(header::HOST, addr.to_string())
         .header(header::IF_NONE_MATCH, etag.clone())
         .body(Empty::<Bytes>::new())?;
+    // hyper refuses a request ("connection was not ready") while the connection is still
+    // finishing the previous response: wait until it can take the next one.
+    sender.ready().await?;
     let response = sender.send_request(request).await?;
     let status = response.status();
     let sent = response.into_body().collect().await?.to_bytes().len();

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by scripts/e2e-caches and scripts/e2e-postgres (sourced, not run), in the style
-# of scripts/e2e: fail loudly, never skip, bound every wait, stop everything started.
+# Helpers shared by scripts/e2e, e2e-caches, e2e-postgres and e2e-static (sourced, not run):
+# fail loudly, never skip, bound every wait, stop everything started.
 #
 # Before sourcing, set `e2e_name` (the prefix of every line printed). After sourcing, `work` is
 # a fresh temporary directory, `pids` collects the processes to stop on exit, and a script may
@@ -81,6 +81,7 @@ wait_until() {
 }
 
 port_is_free() { ! ss -Htan "sport = :$1" | grep -q .; }
+port_listening() { ss -Htln "sport = :$1" | grep -q .; }
 
 # A free high port for servers that cannot take an ephemeral one (nginx, varnishd, postgres).
 free_port() {
@@ -118,3 +119,137 @@ start_server() {
 header_of() { tr -d '\r' <"$1" | sed -n "s/^$2: //Ip" | head -n 1; }
 
 curl_quiet() { curl --silent --show-error --max-time 10 "$@"; }
+# Prints the status code; the body goes to --output when given, else nowhere.
+curl_status() { curl_quiet --write-out '%{http_code}' "$@"; }
+curl_get() { curl_status --output /dev/null "$@"; }
+# Whether URL answers at all (for wait_until).
+http_up() { curl --silent --max-time 1 --output /dev/null "$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# examples/replica.rs
+# ---------------------------------------------------------------------------------------------
+# build_replica: builds examples/replica.rs and sets `replica_bin`.
+build_replica() {
+  step "building examples/replica.rs"
+  cargo build --example replica
+  replica_bin=target/debug/examples/replica
+  [ -x "$replica_bin" ] || fail "$replica_bin was not built"
+}
+
+# start_replica NAME: starts a replica named NAME on an ephemeral port of 127.0.0.1, logging to
+# $work/NAME.log; sets `port`.
+start_replica() {
+  start_server "$1" '^listening on http://127.0.0.1:\([0-9]*\)$' \
+    env ADDR=127.0.0.1:0 NAME="$1" "$replica_bin"
+}
+
+# statuses NAME PATH: the status lines replica NAME logged for PATH,
+# "<status> inm=<yes|no> ims=<yes|no>".
+statuses() { awk -v path="$2" '$3 == path { print $4, $5, $6 }' "$work/$1.log"; }
+
+# ---------------------------------------------------------------------------------------------
+# nginx
+# ---------------------------------------------------------------------------------------------
+# nginx_conf PREFIX: writes PREFIX/nginx.conf for nginx in the foreground with one worker (as
+# root when run as root), its pid, error log and temporary files under PREFIX, and the
+# directives read from standard input inside `http { }`.
+nginx_conf() {
+  local prefix=$1 user_line=""
+  mkdir -p "$prefix/logs" "$prefix/temp"
+  [ "$(id -u)" -eq 0 ] && user_line="user root root;"
+  {
+    cat <<EOF
+$user_line
+daemon off;
+worker_processes 1;
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log warn;
+events { worker_connections 64; }
+http {
+  client_body_temp_path $prefix/temp/body;
+  proxy_temp_path $prefix/temp/proxy;
+  fastcgi_temp_path $prefix/temp/fastcgi;
+  uwsgi_temp_path $prefix/temp/uwsgi;
+  scgi_temp_path $prefix/temp/scgi;
+EOF
+    cat
+    echo "}"
+  } >"$prefix/nginx.conf"
+}
+
+# run_nginx NAME PREFIX: checks PREFIX/nginx.conf, then starts nginx with it in the background,
+# its output in $work/NAME.log; its error and access logs are shown on failure.
+run_nginx() {
+  local name=$1 prefix=$2
+  extra_logs+=("$prefix/logs/error.log" "$prefix/logs/access.log")
+  nginx -t -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" >"$work/$name-test.log" 2>&1 ||
+    fail "nginx rejected its configuration: $(cat "$work/$name-test.log")"
+  nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" >"$work/$name.log" 2>&1 &
+  pids+=("$!")
+}
+
+# start_nginx_cache NAME PORT_A PORT_B: nginx as a shared cache (proxy_cache,
+# proxy_cache_revalidate on) in front of 127.0.0.1:PORT_A and 127.0.0.1:PORT_B (round robin),
+# with prefix $work/nginx-NAME, on a free port; sets `nginx_port`. Its access log has a line a
+# request: "<uri> <status> <cache status> <upstream address> <upstream status>".
+start_nginx_cache() {
+  local name=$1 port_a=$2 port_b=$3 prefix="$work/nginx-$1"
+  nginx_port=$(free_port)
+  mkdir -p "$prefix/cache"
+  nginx_conf "$prefix" <<EOF
+  log_format cache '\$request_uri \$status \$upstream_cache_status \$upstream_addr \$upstream_status';
+  access_log $prefix/logs/access.log cache;
+  proxy_cache_path $prefix/cache keys_zone=$name:1m inactive=10m use_temp_path=off;
+  upstream replicas {
+    server 127.0.0.1:$port_a;
+    server 127.0.0.1:$port_b;
+  }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_cache $name;
+      proxy_cache_revalidate on;
+      add_header X-Cache-Status \$upstream_cache_status always;
+    }
+  }
+EOF
+  run_nginx "nginx-$name" "$prefix"
+  wait_until 10 port_listening "$nginx_port" || fail "nginx $name did not start"
+}
+
+# through_nginx PATH: fetches PATH through the nginx on `nginx_port`; prints
+# "<cache status> <body>".
+through_nginx() {
+  curl_quiet --dump-header "$work/nginx-headers" "http://127.0.0.1:$nginx_port$1" >"$work/nginx-body"
+  printf '%s %s' "$(header_of "$work/nginx-headers" x-cache-status)" "$(cat "$work/nginx-body")"
+}
+
+# after_expiry PATH: waits until nginx's cached copy of PATH has expired (max-age=1) and nginx
+# had to ask a replica again (10 s at most); prints what through_nginx printed last.
+after_expiry() {
+  local got
+  for _ in $(seq 40); do
+    got=$(through_nginx "$1")
+    [ "${got%% *}" != HIT ] && break
+    sleep 0.25
+  done
+  echo "$got"
+}
+
+# upstream_answers NAME PATH: "<cache status> <upstream status>" of every request for PATH that
+# the nginx cache NAME did not answer from its copy alone.
+upstream_answers() {
+  awk -v path="$2" '$1 == path && $3 != "HIT" { print $3, $5 }' "$work/nginx-$1/logs/access.log"
+}
+
+# upstreams_of NAME PATH CACHE_STATUS: the replicas that answered the requests for PATH that
+# the nginx cache NAME logged with CACHE_STATUS, sorted, on one line.
+upstreams_of() {
+  awk -v path="$2" -v status="$3" '$1 == path && $3 == status { print $4 }' \
+    "$work/nginx-$1/logs/access.log" | sort -u | tr '\n' ' '
+}
+
+# replica_addresses PORT...: 127.0.0.1:PORT of each, as upstreams_of prints them.
+replica_addresses() { printf '127.0.0.1:%s\n' "$@" | sort -u | tr '\n' ' '; }

@@ -162,6 +162,27 @@ pub async fn http1_client(
     sender
 }
 
+/// Sends `request` on `sender` once the connection is ready for it, each step bounded by
+/// [`WAIT`]. hyper's HTTP/1.1 `SendRequest` refuses a request with `Canceled` ("connection was
+/// not ready") while the connection is still finishing the previous response, which a busy
+/// machine makes likely: every request after the first on a connection must wait for `ready()`.
+pub async fn send<B>(
+    sender: &mut hyper::client::conn::http1::SendRequest<B>,
+    request: http::Request<B>,
+) -> hyper::Response<hyper::body::Incoming>
+where
+    B: Body + 'static,
+{
+    tokio::time::timeout(WAIT, sender.ready())
+        .await
+        .expect("connection ready in time")
+        .expect("connection ready");
+    tokio::time::timeout(WAIT, sender.send_request(request))
+        .await
+        .expect("response in time")
+        .expect("response")
+}
+
 /// A response as read off the wire.
 #[derive(Debug)]
 pub struct RawResponse {
