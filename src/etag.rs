@@ -302,7 +302,7 @@ impl<'a> TagRef<'a> {
 
     /// Whether this is a coded tag ([`coded_tag`]) of the version `current` names.
     pub(crate) fn is_coded_form_of(self, current: TagRef<'_>) -> bool {
-        is_coded_form(self.opaque, current.version)
+        is_coded_form(self.opaque, current.version, |_| true)
     }
 
     /// Strong comparison (RFC 9110 §8.8.3.2): both strong and octet-identical. `If-Range` uses
@@ -313,9 +313,15 @@ impl<'a> TagRef<'a> {
 
     /// Whether the member `(weak, opaque)` of an `If-Match` / `If-None-Match` list names the
     /// version this tag is the current tag of, under strong or weak comparison: verbatim, or in
-    /// another form of the same version (weakened, or the coded tag of one of its content
-    /// codings, [`is_coded_form`]).
-    fn names(self, comparison: Comparison, weak: bool, opaque: &[u8]) -> Named {
+    /// another form of the same version: weakened, or the coded tag of content codings that
+    /// `coding_counts` allows ([`is_coded_form`]).
+    fn names(
+        self,
+        comparison: Comparison,
+        weak: bool,
+        opaque: &[u8],
+        coding_counts: impl Fn(&[u8]) -> bool,
+    ) -> Named {
         if comparison == Comparison::Strong && (self.weak || weak) {
             return Named::No;
         }
@@ -326,7 +332,7 @@ impl<'a> TagRef<'a> {
                 Named::Form
             };
         }
-        if opaque == self.version || is_coded_form(opaque, self.version) {
+        if opaque == self.version || is_coded_form(opaque, self.version, coding_counts) {
             Named::Form
         } else {
             Named::No
@@ -386,10 +392,14 @@ pub(crate) fn coded_tag(tag: &HeaderValue, suffix: &[u8]) -> Option<HeaderValue>
 }
 
 /// Whether `opaque` is the opaque part of a coded tag of the version `version` names: `version`
-/// followed by one or more `-coding` of [`CODINGS`]. Compared forward (the version, then a
-/// known coding), never by cutting a suffix off the client's tag, so a tag of the application's
-/// own that happens to end in `-gzip` is still only itself.
-pub(crate) fn is_coded_form(opaque: &[u8], version: &[u8]) -> bool {
+/// followed by one or more `-coding` of [`CODINGS`], each of which `coding_counts`. Compared
+/// forward (the version, then a known coding), never by cutting a suffix off the client's tag,
+/// so a tag of the application's own that happens to end in `-gzip` is still only itself.
+pub(crate) fn is_coded_form(
+    opaque: &[u8],
+    version: &[u8],
+    coding_counts: impl Fn(&[u8]) -> bool,
+) -> bool {
     let Some(mut rest) = opaque.strip_prefix(version) else {
         return false;
     };
@@ -400,12 +410,15 @@ pub(crate) fn is_coded_form(opaque: &[u8], version: &[u8]) -> bool {
         let Some(after_dash) = rest.strip_prefix(b"-") else {
             return false;
         };
-        let Some(next) = CODINGS.iter().find_map(|coding| {
+        let Some((coding, next)) = CODINGS.iter().find_map(|coding| {
             let after = after_dash.strip_prefix(*coding)?;
-            (after.is_empty() || after.starts_with(b"-")).then_some(after)
+            (after.is_empty() || after.starts_with(b"-")).then_some((*coding, after))
         }) else {
             return false;
         };
+        if !coding_counts(coding) {
+            return false;
+        }
         rest = next;
     }
     true
@@ -486,6 +499,7 @@ pub(crate) fn evaluate_tag_field<'a>(
     lines: impl IntoIterator<Item = &'a HeaderValue>,
     current: Option<TagRef<'_>>,
     comparison: Comparison,
+    coding_counts: impl Fn(&[u8]) -> bool + Copy,
 ) -> TagCondition {
     let mut members = 0usize;
     let mut star = false;
@@ -502,7 +516,7 @@ pub(crate) fn evaluate_tag_field<'a>(
                 after
             } else if let Some((weak, opaque, after)) = parse_entity_tag(rest) {
                 if let Some(tag) = current {
-                    named = named.max(tag.names(comparison, weak, opaque));
+                    named = named.max(tag.names(comparison, weak, opaque, coding_counts));
                 }
                 after
             } else {
@@ -530,13 +544,14 @@ pub(crate) fn evaluate_tag_field<'a>(
 pub(crate) fn held_tag<'a>(
     lines: impl IntoIterator<Item = &'a HeaderValue>,
     current: TagRef<'_>,
+    coding_counts: impl Fn(&[u8]) -> bool + Copy,
 ) -> Option<HeaderValue> {
     for line in lines {
         let mut rest = line.as_bytes();
         loop {
             rest = skip_separators(rest);
             let (weak, opaque, after) = parse_entity_tag(rest)?;
-            if current.names(Comparison::Weak, weak, opaque) != Named::No {
+            if current.names(Comparison::Weak, weak, opaque, coding_counts) != Named::No {
                 let end = rest.len() - after.len();
                 return HeaderValue::from_bytes(rest.get(..end)?).ok();
             }
@@ -753,6 +768,7 @@ mod tests {
             headers.get_all(IF_NONE_MATCH),
             Some(current.as_tag_ref()),
             comparison,
+            |coding| coding != b"br",
         )
     }
 
@@ -772,10 +788,13 @@ mod tests {
             (&[b"W/\"a\", \"a\""], "\"a\"", Weak, hit),
             // Coded tags name their version (RFC 9110 §8.8.3.3), under either comparison.
             (&[b"\"a-gzip\""], "\"a\"", Strong, form),
-            (&[b"\"a-br\""], "\"a\"", Weak, form),
+            (&[b"\"a-zstd\""], "\"a\"", Weak, form),
+            // A coding the caller does not count (here: br) names nothing.
+            (&[b"\"a-br\""], "\"a\"", Weak, miss),
+            (&[b"\"a-gzip-br\""], "\"a\"", Weak, miss),
             (&[b"W/\"a-gzip\""], "\"a\"", Weak, form),
             (&[b"W/\"a-gzip\""], "\"a\"", Strong, miss),
-            (&[b"\"a-gzip-br\""], "\"a\"", Strong, form),
+            (&[b"\"a-gzip-deflate\""], "\"a\"", Strong, form),
             (&[b"\"a-x-gzip\""], "\"a\"", Strong, form),
             (&[b"\"a-gzip\""], "W/\"a\"", Strong, miss),
             (&[b"\"a-gz\""], "\"a\"", Strong, miss),
@@ -828,7 +847,8 @@ mod tests {
             evaluate_tag_field(
                 headers.get_all(IF_NONE_MATCH),
                 Some(current.as_tag_ref()),
-                Comparison::Weak
+                Comparison::Weak,
+                |_| true,
             ),
             TagCondition::List(Named::Verbatim)
         );
@@ -847,7 +867,8 @@ mod tests {
             evaluate_tag_field(
                 headers.get_all(IF_NONE_MATCH),
                 Some(current.as_tag_ref()),
-                Comparison::Weak
+                Comparison::Weak,
+                |_| true,
             ),
             TagCondition::List(Named::Verbatim)
         );
@@ -857,7 +878,8 @@ mod tests {
             evaluate_tag_field(
                 headers.get_all(IF_NONE_MATCH),
                 Some(current.as_tag_ref()),
-                Comparison::Weak
+                Comparison::Weak,
+                |_| true,
             ),
             TagCondition::Invalid
         );
@@ -889,12 +911,14 @@ mod tests {
         let coded = coded_tag(&value("\"v1\""), b"-gzip").unwrap();
         assert_eq!(coded, "\"v1-gzip\"");
         assert_eq!(coded_tag(&value("W/\"v1\""), b"-gzip"), None);
-        assert!(is_coded_form(b"v1-gzip", b"v1"));
-        assert!(is_coded_form(b"v1-gzip-br", b"v1"));
-        assert!(!is_coded_form(b"v1", b"v1"));
-        assert!(!is_coded_form(b"v1-gzip", b"v2"));
-        assert!(!is_coded_form(b"v1-", b"v1"));
-        assert!(!is_coded_form(b"v1-unknown", b"v1"));
+        let any = |_: &[u8]| true;
+        assert!(is_coded_form(b"v1-gzip", b"v1", any));
+        assert!(is_coded_form(b"v1-gzip-br", b"v1", any));
+        assert!(!is_coded_form(b"v1-gzip-br", b"v1", |coding| coding == b"gzip"));
+        assert!(!is_coded_form(b"v1", b"v1", any));
+        assert!(!is_coded_form(b"v1-gzip", b"v2", any));
+        assert!(!is_coded_form(b"v1-", b"v1", any));
+        assert!(!is_coded_form(b"v1-unknown", b"v1", any));
     }
 
     #[test]
@@ -902,7 +926,7 @@ mod tests {
         let current = EntityTag::strong("v1").unwrap();
         let held = |line: &'static str| {
             let lines = [HeaderValue::from_static(line)];
-            held_tag(lines.iter(), current.as_tag_ref())
+            held_tag(lines.iter(), current.as_tag_ref(), |_| true)
         };
         assert_eq!(held("\"v1\"").unwrap(), "\"v1\"");
         assert_eq!(held("\"v0\", W/\"v1\"").unwrap(), "W/\"v1\"");

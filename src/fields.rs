@@ -120,6 +120,77 @@ pub(crate) fn has_member(value: &HeaderValue, token: &[u8]) -> bool {
         .any(|member| member.trim_ascii().eq_ignore_ascii_case(token))
 }
 
+/// `q=0`, `q=1`, `q=0.5`, … with at most three decimals, as thousandths (RFC 9110 §12.4.2);
+/// anything else is no weight (tower-http drops such a member).
+pub(crate) fn parse_qvalue(text: &str) -> Option<u16> {
+    let value = text
+        .strip_prefix("q=")
+        .or_else(|| text.strip_prefix("Q="))?;
+    let (whole, fraction) = match value.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (value, ""),
+    };
+    let whole: u16 = match whole {
+        "0" => 0,
+        "1" => 1000,
+        _ => return None,
+    };
+    if fraction.len() > 3 || !fraction.bytes().all(|digit| digit.is_ascii_digit()) {
+        return None;
+    }
+    let mut thousandths = 0u16;
+    let mut factor = 100u16;
+    for digit in fraction.bytes() {
+        thousandths += factor * u16::from(digit - b'0');
+        factor /= 10;
+    }
+    let q = whole + thousandths;
+    (q <= 1000).then_some(q)
+}
+
+/// Whether a request's `Accept-Encoding` lines accept the content coding `coding` (RFC 9110
+/// §12.5.3): listed, or covered by `*`, with a weight above 0; any coding when the request has
+/// no `Accept-Encoding`. `x-gzip` is `gzip` (§8.4.1.3).
+pub(crate) fn accepts_coding<'a>(
+    lines: impl Iterator<Item = &'a HeaderValue>,
+    coding: &[u8],
+) -> bool {
+    let canonical = |name: &[u8]| -> Vec<u8> {
+        let name = name.to_ascii_lowercase();
+        if name == b"x-gzip" {
+            b"gzip".to_vec()
+        } else {
+            name
+        }
+    };
+    let wanted = canonical(coding);
+    let (mut any_line, mut listed, mut star) = (false, None, None);
+    for line in lines {
+        any_line = true;
+        let Ok(line) = line.to_str() else { continue };
+        for member in line.split(',') {
+            let mut parts = member.splitn(2, ';');
+            let name = parts.next().unwrap_or_default().trim();
+            let q = match parts.next() {
+                Some(q) => match parse_qvalue(q.trim()) {
+                    Some(q) => q,
+                    None => continue,
+                },
+                None => 1000,
+            };
+            if name == "*" {
+                star = Some(q);
+            } else if canonical(name.as_bytes()) == wanted {
+                listed = Some(q);
+            }
+        }
+    }
+    if !any_line {
+        return true;
+    }
+    listed.or(star).is_some_and(|q| q > 0)
+}
+
 /// Whether `value` starts with `prefix`, compared without regard to case.
 pub(crate) fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
     let Some(start) = value.get(..prefix.len()) else {
@@ -227,5 +298,35 @@ mod tests {
             b"text/event-stream"
         ));
         assert!(!starts_with_ignore_case(b"text", b"text/event-stream"));
+    }
+
+    #[test]
+    fn accepted_codings() {
+        let accepts = |lines: &[&'static str], coding: &[u8]| {
+            let lines: Vec<HeaderValue> = lines
+                .iter()
+                .map(|line| HeaderValue::from_static(line))
+                .collect();
+            accepts_coding(lines.iter(), coding)
+        };
+        assert!(accepts(&[], b"gzip"), "no Accept-Encoding: any coding");
+        assert!(accepts(&["gzip"], b"gzip"));
+        assert!(accepts(&["deflate, GZIP;q=0.5"], b"gzip"));
+        assert!(accepts(&["x-gzip"], b"gzip"));
+        assert!(accepts(&["gzip"], b"x-gzip"));
+        assert!(accepts(&["br", "gzip"], b"gzip"));
+        assert!(accepts(&["*"], b"zstd"));
+        assert!(!accepts(&["identity"], b"gzip"));
+        assert!(!accepts(&["gzip;q=0"], b"gzip"));
+        assert!(!accepts(&["*, gzip;q=0"], b"gzip"));
+        assert!(accepts(&["*;q=0, gzip"], b"gzip"));
+        assert!(
+            !accepts(&["gzip;q=2"], b"gzip"),
+            "a malformed weight drops the member"
+        );
+        assert!(!accepts(&[""], b"gzip"));
+        assert_eq!(parse_qvalue("q=0.5"), Some(500));
+        assert_eq!(parse_qvalue("q=1.000"), Some(1000));
+        assert_eq!(parse_qvalue("q=1.001"), None);
     }
 }

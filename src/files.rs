@@ -101,6 +101,7 @@ use http::header::{ACCEPT_ENCODING, VARY};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, request};
 
 use crate::EntityTag;
+use crate::fields::parse_qvalue;
 use crate::hash::IncrementalTag;
 use crate::source::{Current, Representation, SourceFuture, ValidatorSource};
 
@@ -522,7 +523,7 @@ impl Config {
                 let mut parts = member.splitn(2, ';');
                 let encoding = Encoding::parse(parts.next()?.trim(), self.variants)?;
                 let q = match parts.next() {
-                    Some(q) => parse_q(q.trim())?,
+                    Some(q) => parse_qvalue(q.trim())?,
                     None => 1000,
                 };
                 Some((q, encoding))
@@ -587,34 +588,6 @@ impl Encoding {
             Self::Zstd => ".zst",
         }
     }
-}
-
-/// `q=0`, `q=1`, `q=0.5`, … with at most three decimals, as thousandths (RFC 9110 §12.4.2);
-/// anything else drops the member, as tower-http drops it.
-fn parse_q(text: &str) -> Option<u16> {
-    let value = text
-        .strip_prefix("q=")
-        .or_else(|| text.strip_prefix("Q="))?;
-    let (whole, fraction) = match value.split_once('.') {
-        Some((whole, fraction)) => (whole, fraction),
-        None => (value, ""),
-    };
-    let whole: u16 = match whole {
-        "0" => 0,
-        "1" => 1000,
-        _ => return None,
-    };
-    if fraction.len() > 3 || !fraction.bytes().all(|digit| digit.is_ascii_digit()) {
-        return None;
-    }
-    let mut thousandths = 0u16;
-    let mut factor = 100u16;
-    for digit in fraction.bytes() {
-        thousandths += factor * u16::from(digit - b'0');
-        factor /= 10;
-    }
-    let q = whole + thousandths;
-    (q <= 1000).then_some(q)
 }
 
 /// One request's lookup, run on a blocking thread.
@@ -965,12 +938,12 @@ mod tests {
 
     #[test]
     fn q_values() {
-        assert_eq!(parse_q("q=1"), Some(1000));
-        assert_eq!(parse_q("q=0.25"), Some(250));
-        assert_eq!(parse_q("Q=1.000"), Some(1000));
-        assert_eq!(parse_q("q=1.001"), None);
-        assert_eq!(parse_q("q=0.1234"), None);
-        assert_eq!(parse_q("q=.5"), None);
+        assert_eq!(parse_qvalue("q=1"), Some(1000));
+        assert_eq!(parse_qvalue("q=0.25"), Some(250));
+        assert_eq!(parse_qvalue("Q=1.000"), Some(1000));
+        assert_eq!(parse_qvalue("q=1.001"), None);
+        assert_eq!(parse_qvalue("q=0.1234"), None);
+        assert_eq!(parse_qvalue("q=.5"), None);
     }
 
     #[test]

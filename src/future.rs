@@ -84,8 +84,9 @@ pin_project! {
         Reading { reading: Option<Buffering<B>> },
         /// Waiting for a clone of the inner service to be ready to be asked again.
         AskingAgain { request: Option<RequestFacts> },
-        /// Answered without the inner service; `None` once sent.
-        Answered { response: Option<Response<ConditionalBody<B>>> },
+        /// Answered without the inner service; `None` once sent. Boxed: rare, and large beside
+        /// the other states.
+        Answered { response: Option<Box<Response<ConditionalBody<B>>>> },
         Done,
     }
 }
@@ -126,7 +127,7 @@ where
     pub(crate) fn answered(response: Response<ConditionalBody<B>>, config: Arc<Config>) -> Self {
         Self {
             state: State::Answered {
-                response: Some(response),
+                response: Some(Box::new(response)),
             },
             config,
             again: None,
@@ -312,7 +313,7 @@ where
                     continue;
                 }
                 StateProj::Answered { response } => match response.take() {
-                    Some(response) => Next::Respond(response),
+                    Some(response) => Next::Respond(*response),
                     None => return Poll::Pending,
                 },
                 // Polled after completion: a contract violation of the caller; stay pending
@@ -540,7 +541,7 @@ impl Judging<'_> {
                 };
                 into_not_modified(head);
                 if held_form && let Some(conditions) = request.conditions() {
-                    carry_the_held_tag(&mut head.headers, conditions, suffix);
+                    carry_the_held_tag(&mut head.headers, conditions, suffix, true);
                 }
             }
             Verdict::PreconditionFailed(precondition) => {

@@ -294,7 +294,9 @@ impl ConditionalLayer {
     /// # }
     /// ```
     pub fn creating_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
-        Arc::make_mut(&mut self.config).creating = methods.into_iter().collect();
+        let methods: Vec<Method> = methods.into_iter().collect();
+        // The default, `[PUT]`, is kept as `None`: requests then need not tell handlers.
+        Arc::make_mut(&mut self.config).creating = (methods != [Method::PUT]).then_some(methods);
         self
     }
 
@@ -526,8 +528,8 @@ pub(crate) struct Config {
     pub(crate) wait_for_body: bool,
     pub(crate) source: Option<SharedSource>,
     pub(crate) decisions: bool,
-    /// The methods that may create a missing resource.
-    pub(crate) creating: Vec<Method>,
+    /// The methods that may create a missing resource; `None` for the default, PUT.
+    pub(crate) creating: Option<Vec<Method>>,
     /// The methods answered 428 without a guarding precondition.
     pub(crate) required: Vec<Method>,
     pub(crate) problem_details: bool,
@@ -536,7 +538,10 @@ pub(crate) struct Config {
 impl Config {
     /// Whether `method` may create a missing resource.
     pub(crate) fn creates(&self, method: &Method) -> bool {
-        self.creating.contains(method)
+        match &self.creating {
+            Some(methods) => methods.contains(method),
+            None => *method == Method::PUT,
+        }
     }
 
     /// Whether `method` needs a precondition (RFC 6585 §3).
@@ -547,7 +552,7 @@ impl Config {
     /// Whether a handler's [`Preconditions`](crate::Preconditions) needs these settings
     /// passed on (a request extension): only when they differ from the defaults it assumes.
     pub(crate) fn differs_for_handlers(&self) -> bool {
-        self.problem_details || self.creating != [Method::PUT]
+        self.problem_details || self.creating.is_some()
     }
 }
 
@@ -561,7 +566,7 @@ impl Default for Config {
             wait_for_body: false,
             source: None,
             decisions: false,
-            creating: vec![Method::PUT],
+            creating: None,
             required: Vec::new(),
             problem_details: false,
         }

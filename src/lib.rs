@@ -47,8 +47,10 @@
 //! in both placements (`Router::layer` and around the router), and `tests/never_changes.rs`
 //! checks it against the same app without the layer. The exceptions are the ones the RFC
 //! makes: a modification date later than now is sent as now (§8.8.2.1), one at the epoch (the
-//! Nix store's) is no validator and is left out, a strong tag from inside on a re-encoded body
-//! is weakened, and a source's validators are the ones sent.
+//! Nix store's) is no validator and is left out, a strong tag from inside on content-coded
+//! bytes becomes the coded tag of its version (see [Compression and strong
+//! tags](#compression-and-strong-tags)), a 304 from inside loses its content fields, and a
+//! source's validators are the ones sent.
 //!
 //! # What it does
 //!
@@ -95,13 +97,76 @@
 //!
 //! With [`ConditionalLayer::validator_source`] the layer asks a [`ValidatorSource`] for the
 //! current validators first, answers 304 and 412 without calling the inner service, protects
-//! writes from lost updates, honours `If-Range`, and tells the handler what it checked
-//! ([`PreconditionCheck`]) for a compare-and-swap. See [`ValidatorSource`], and mind
+//! writes from lost updates, and honours `If-Range`. See [`ValidatorSource`], and mind
 //! authentication: a source answers before the handler, so before any check the handler
 //! makes ([`ValidatorSource`] shows the two safe arrangements).
 //!
 //! Handlers that know a cheap validator themselves use [`Preconditions`] (an axum extractor with
-//! the `axum` feature) and return [`not_modified`] / [`precondition_failed`] early.
+//! the `axum` feature): declare the current [`Representation`] once, call
+//! [`Preconditions::check`], and return its [`Early`] answer, a 304 that carries what the 200
+//! carries, or the 412.
+//!
+//! # Writes
+//!
+//! Optimistic concurrency, the way RFC 9110 §13.1.1 and RFC 6585 §3 mean it, from every
+//! client:
+//!
+//! 1. The client GETs the resource and keeps its `ETag`, then writes with `If-Match` naming it
+//!    (or `If-None-Match: *` to create a resource that must not exist yet).
+//! 2. The layer, with a validator source, refuses a stale write with 412 before the handler
+//!    runs, and, with [`ConditionalLayer::require_preconditions`], a write that names no
+//!    version with `428 Precondition Required`.
+//! 3. The handler judges the request again where it writes, inside its transaction or lock,
+//!    against the version it reads there: [`Preconditions::check`]. That makes the write a
+//!    compare-and-swap: of two writers holding one tag, exactly one wins and the other gets
+//!    the 412. In SQL, the read and the write are `SELECT version …` and `UPDATE … WHERE id =
+//!    $1 AND version = $2`; no row changed means another writer won, and judging again gives
+//!    the 412.
+//! 4. With [`ConditionalLayer::problem_details`], every 412 and 428 carries an RFC 9457
+//!    `application/problem+json` body naming the precondition and the current `ETag`.
+//!
+//! What was decided, and why:
+//!
+//! - **Which methods may create a resource** ([`ConditionalLayer::creating_methods`], PUT by
+//!   default). RFC 9110 §13.2.1: preconditions apply only where the answer without them would
+//!   be 2xx or 412. A `DELETE` or `PATCH` of a missing resource is a 404, so its `If-Match` is
+//!   not judged and the handler answers; a `PUT` may create it, so `If-Match` fails (412,
+//!   §13.1.1) and `If-None-Match: *` passes.
+//! - **What counts as a precondition for the 428**: `If-Match`; `If-None-Match: *`; and
+//!   `If-Unmodified-Since` only where the source reports a `Last-Modified`, since without one it
+//!   is ignored (§13.1.4) and the write would be unconditional. A list in `If-None-Match` only
+//!   says which versions not to overwrite, and guards nothing.
+//! - **The problem body**: `type` is `about:blank` (RFC 9457 §4.2.1: the status says what
+//!   happened), `title` the reason phrase, `status`, `detail` how to resubmit, and two extension
+//!   members, `precondition` (the failed or missing field) and, on a 412, `etag` (the current
+//!   tag, also sent as the `ETag` field, §15.5.13).
+//!
+//! # Compression and strong tags
+//!
+//! A strong tag names one sequence of bytes (RFC 9110 §8.8.1), and gzip bytes are other bytes
+//! than the identity ones. With a compression layer inside this one (the recommended order), a
+//! strong tag from the handler or the source on a content-coded response becomes the *coded
+//! tag* of its version: `"v1"` with `Content-Encoding: gzip` is sent as `"v1-gzip"`, the form
+//! RFC 9110 §8.8.3.3 uses in its example (and Jetty's `GzipHandler`, with `--gzip`). It stays
+//! strong, so:
+//!
+//! - a gzip client's `If-Match: "v1-gzip"` names version `"v1"`, and its write succeeds (a
+//!   weakened `W/"v1"`, as nginx sends, never could: `If-Match` compares strongly); once the
+//!   version moved on, it gets the 412;
+//! - its `If-None-Match: "v1-gzip"` revalidates, and the 304 names `"v1-gzip"`, the tag it
+//!   holds (RFC 9111 §4.3.4: a cache updates only the stored response whose strong validator
+//!   the 304 carries), with `Vary: accept-encoding`;
+//! - `If-Range` compares exactly, so a range is never stitched across codings: a gzip
+//!   client's `If-Range: "v1-gzip"` never matches an identity 206 (compression never
+//!   compresses ranges), and it gets the whole response.
+//!
+//! The layer, [`Preconditions::check`] and the validator source's check all read a tag as
+//! naming a version: verbatim, weakened, or coded (`-gzip`, `-br`, `-zstd`, `-deflate`,
+//! `-compress`, `-x-gzip`, `-x-compress`, in the order applied). The match is made forward (the
+//! current tag, then a coding), never by cutting a suffix off the client's tag, so an
+//! application tag that itself ends in `-gzip` is only ever itself. A tag for a coding not in
+//! that list is weakened instead. Tags the layer generates hash the bytes sent, coded or not,
+//! and are never suffixed.
 //!
 //! # Range and If-Range
 //!
@@ -174,8 +239,14 @@
 //! - **A full read for a range**: the range goes to the inner service; a stale one is asked
 //!   again without `Range`.
 //! - **One strong tag for gzip and identity bytes** (`CompressionLayer` in front): place the
-//!   layer outside compression; strong tags from inside on encoded responses are weakened
-//!   ([`ConditionalLayer::weaken_encoded_tags`]).
+//!   layer outside compression; strong tags from inside on encoded responses become coded
+//!   tags (`"v1-gzip"`).
+//! - **Writes that fail for every gzip client** (a weakened tag in `If-Match`), **lost
+//!   updates** between the check and the write, **412 for a DELETE of nothing**: see
+//!   [Writes](#writes).
+//! - **A 304 missing the 200's headers** (Django's `@condition`) or **carrying
+//!   `Content-Encoding`** (compression labels 304s on their way out): the representation is
+//!   declared once, and any 304 that leaves the layer is cleaned of content fields.
 //! - **304s that lose headers or keep the wrong ones**: `Set-Cookie`, `Cache-Control`,
 //!   `Vary`, `ETag` stay; `Content-Encoding`, `Content-Length`, `Transfer-Encoding` go.
 //! - **Buffered event streams** (Rack): `text/event-stream` and gRPC are never buffered, no

@@ -131,7 +131,9 @@ pub(crate) fn prepare_head(
     } else if not_modified {
         remove_content_fields(head);
         if let Some(conditions) = request.conditions() {
-            carry_the_held_tag(&mut head.headers, conditions, 0);
+            // An inner 304's tag is the version's; a coded form it was judged by is named by
+            // whoever judged it.
+            carry_the_held_tag(&mut head.headers, conditions, 0, true);
         }
     }
     (fields, origin)

@@ -8,12 +8,13 @@
 use std::time::SystemTime;
 
 use http::header::{
-    ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE, LAST_MODIFIED,
+    ACCEPT_ENCODING, ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE,
+    LAST_MODIFIED,
 };
 use http::{HeaderMap, HeaderName, Method};
 
 use crate::etag::{Comparison, EntityTag, Named, TagCondition, TagRef, evaluate_tag_field};
-use crate::fields::{FieldLines, single_date, single_value, validator_seconds};
+use crate::fields::{FieldLines, accepts_coding, single_date, single_value, validator_seconds};
 
 /// The validators of the current representation of a resource (RFC 9110 §8.8).
 ///
@@ -28,7 +29,7 @@ use crate::fields::{FieldLines, single_date, single_value, validator_seconds};
 /// `self` (`with_etag`, `with_last_modified`, `Representation::with_header`), and their
 /// getters keep the bare names (`validators.etag`,
 /// [`Representation::validators`](crate::Representation::validators),
-/// [`PreconditionCheck::etag`](crate::PreconditionCheck::etag)), as the Rust API guidelines
+/// [`Early::status`](crate::Early::status)), as the Rust API guidelines
 /// ask (C-GETTER). Configuration builders whose settings are never read back,
 /// [`ConditionalLayer`](crate::ConditionalLayer) and `files::FileTags`, take bare-name setters
 /// (`buffer_limit`, `max_entries`, `precompressed_gzip`), as tower-http's `ServeDir` and
@@ -235,6 +236,27 @@ pub(crate) struct ValidatorsRef<'a> {
     /// router, a body over the limit or not ready): its tag is unknown, not absent, and a list
     /// of tags is judged against neither.
     pub(crate) tag_known: bool,
+    /// Whether these are a response's own validators, whose content coding is known, rather
+    /// than those of the version a source or a handler knows before the response exists. See
+    /// [`CodedForms`].
+    pub(crate) coding_known: bool,
+}
+
+/// Which coded tags (`"v1-gzip"`) an `If-None-Match` may name the current version by. A 304
+/// tells a client it may use the copy it holds; a gzip copy is no use to a client that does
+/// not accept gzip (RFC 9110 §12.5.3), so:
+///
+/// - judged on a response (its coding known): only its own tag, verbatim; an identity copy's
+///   tag names it too, since any client can use identity bytes;
+/// - judged before the response exists (a source, a handler): the codings the request's
+///   `Accept-Encoding` accepts.
+///
+/// `If-Match` names a version, not a copy to reuse: every coded form counts there.
+pub(crate) fn coding_counts<'a>(
+    request: &'a (impl FieldLines + ?Sized),
+    coding_known: bool,
+) -> impl Fn(&[u8]) -> bool + Copy + 'a {
+    move |coding| !coding_known && accepts_coding(request.lines(&ACCEPT_ENCODING), coding)
 }
 
 impl<'a> ValidatorsRef<'a> {
@@ -245,6 +267,7 @@ impl<'a> ValidatorsRef<'a> {
             etag,
             last_modified: single_date(headers, &LAST_MODIFIED),
             tag_known: etag.is_some(),
+            coding_known: true,
         }
     }
 }
@@ -255,6 +278,7 @@ impl Validators {
             etag: self.etag.as_ref().map(EntityTag::as_tag_ref),
             last_modified: self.last_modified,
             tag_known: true,
+            coding_known: false,
         }
     }
 }
@@ -321,6 +345,7 @@ pub(crate) fn judge(
     let etag = current.and_then(|validators| validators.etag);
     // A missing representation's tag is known: it has none.
     let tag_known = current.is_none_or(|validators| validators.tag_known);
+    let coding_known = current.is_some_and(|validators| validators.coding_known);
     // Compared in whole seconds, as HTTP dates are; a time before 1970 is no date at all.
     let last_modified = current
         .and_then(|validators| validators.last_modified)
@@ -328,7 +353,8 @@ pub(crate) fn judge(
 
     // Step 1: If-Match.
     if request.has(&IF_MATCH) {
-        let passes = match evaluate_tag_field(request.lines(&IF_MATCH), etag, Comparison::Strong) {
+        let lines = request.lines(&IF_MATCH);
+        let passes = match evaluate_tag_field(lines, etag, Comparison::Strong, |_| true) {
             TagCondition::Any => current.is_some(),
             TagCondition::List(_) if !tag_known => true,
             TagCondition::List(named) => named != Named::No,
@@ -348,8 +374,9 @@ pub(crate) fn judge(
     let safe = matches!(*method, Method::GET | Method::HEAD);
     // Step 3: If-None-Match.
     if request.has(&IF_NONE_MATCH) {
-        let named = match evaluate_tag_field(request.lines(&IF_NONE_MATCH), etag, Comparison::Weak)
-        {
+        let lines = request.lines(&IF_NONE_MATCH);
+        let counts = coding_counts(request, coding_known);
+        let named = match evaluate_tag_field(lines, etag, Comparison::Weak, counts) {
             TagCondition::Any if current.is_some() => Named::Verbatim,
             TagCondition::List(named) if tag_known => named,
             TagCondition::Any | TagCondition::List(_) | TagCondition::Invalid => Named::No,

@@ -445,7 +445,7 @@ mod tests {
             ..Config::default()
         };
         let post_creates = Config {
-            creating: vec![Method::PUT, Method::POST],
+            creating: Some(vec![Method::PUT, Method::POST]),
             ..Config::default()
         };
         type Case<'a> = (

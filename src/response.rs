@@ -18,6 +18,7 @@ use crate::fields::{
     FieldLines, content_length, http_date, parse_date, remove_present, single_value,
     validator_seconds,
 };
+use crate::precondition::coding_counts;
 use crate::problem::Refusal;
 use crate::source::Representation;
 
@@ -80,7 +81,7 @@ pub(crate) fn representation_not_modified(
     fill_in_source(&mut head.headers, representation);
     remove_content_fields(&mut head);
     if held_form {
-        carry_the_held_tag(&mut head.headers, conditions, 0);
+        carry_the_held_tag(&mut head.headers, conditions, 0, false);
     }
     head
 }
@@ -208,11 +209,13 @@ pub(crate) fn tag_the_coded_bytes(headers: &mut HeaderMap, suffix: Option<&[u8]>
 /// the current tag in another form (`W/"v1"` after a proxy weakened it, `"v1-gzip"` for the
 /// gzip bytes, `"v1"` for the identity bytes of a response now coded), the 304 carries that
 /// form, and, for a coded form, `Vary: accept-encoding`, since the 200 varied by it. The
-/// current tag's coding suffix, if the layer added one, is `suffix_len` bytes long.
+/// current tag's coding suffix, if the layer added one, is `suffix_len` bytes long; which coded
+/// forms count is [`coding_counts`]'s rule.
 pub(crate) fn carry_the_held_tag(
     headers: &mut HeaderMap,
     conditions: &(impl FieldLines + ?Sized),
     suffix_len: usize,
+    coding_known: bool,
 ) {
     // Several ETag lines are malformed: left as they are.
     let Some(value) = single_value(headers, &ETAG) else {
@@ -222,7 +225,8 @@ pub(crate) fn carry_the_held_tag(
         return;
     };
     let current = current.coded(suffix_len);
-    let Some(held) = held_tag(conditions.lines(&IF_NONE_MATCH), current) else {
+    let counts = coding_counts(conditions, coding_known);
+    let Some(held) = held_tag(conditions.lines(&IF_NONE_MATCH), current, counts) else {
         return;
     };
     if held == *value {

@@ -67,22 +67,32 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 /// it first and then:
 ///
 /// - answers a GET/HEAD whose preconditions say "not modified" with a 304 **without calling the
-///   inner service**;
+///   inner service**, carrying the representation's validators and headers (what its 200
+///   carries, RFC 9110 §15.4.5) and the tag the client holds;
 /// - answers any request whose `If-Match` / `If-Unmodified-Since` is false, or a PUT/POST/...
 ///   whose `If-None-Match` is false (`If-None-Match: *` on an existing resource: "create only"),
 ///   with a 412 **without calling the inner service**: the lost-update protection of RFC 9110
 ///   §13.1.1 and §13.1.4;
+/// - with [`require_preconditions`](crate::ConditionalLayer::require_preconditions), answers a
+///   write that carries no precondition with a 428 (RFC 6585 §3);
 /// - gives a proceeding 2xx response the source's `ETag` and `Last-Modified` (replacing the
 ///   handler's: the source is what the layer judged by, and will judge the next request by)
-///   and the cache headers the response lacks, so no buffering or hashing is needed; the
-///   preconditions it judged are not handed on to the inner service to be judged again;
+///   and the headers the response lacks, so no buffering or hashing is needed; the
+///   preconditions of a GET or HEAD it judged are not handed on to be judged again;
 /// - honours `If-Range` (§13.1.5) by removing a `Range` whose `If-Range` no longer matches;
-/// - lets a GET or HEAD of a resource the source says is [`Current::Missing`] through to the
-///   handler, whatever its preconditions: its answer (a 404) is not one preconditions apply to
-///   (§13.2.1); a write to a missing resource, which may create it, is judged;
-/// - hands the handler a [`PreconditionCheck`] request extension saying which version the
-///   check saw, for an atomic compare-and-swap: the check and the write are two steps, and
-///   another writer can come in between.
+/// - lets a request for a resource the source says is [`Current::Missing`] through to the
+///   handler, whatever its preconditions, unless its method may create the resource
+///   ([`creating_methods`](crate::ConditionalLayer::creating_methods), PUT by default): the
+///   handler's answer (a 404) is not one preconditions apply to (§13.2.1).
+///
+/// A client sent gzip bytes holds the coded tag of the version (`"v1-gzip"` for `"v1"`, RFC
+/// 9110 §8.8.3.3): the source reports `"v1"`, and the client's revalidation and its `If-Match`
+/// name that version as well as `"v1"` does.
+///
+/// The check and the handler's write are two steps, and another writer can come in between:
+/// the handler makes its write a compare-and-swap by judging the request again, with
+/// [`Preconditions::check`](crate::Preconditions::check), against the version it reads where
+/// it writes.
 ///
 /// # Authentication comes first
 ///
