@@ -1,4 +1,4 @@
-//! `ADDR=127.0.0.1:3001 NAME=a cargo run --example replica`
+//! `ADDR=127.0.0.1:3001 NAME=a cargo run --example replica --features axum`
 //!
 //! The origin server that `scripts/e2e` puts behind curl, headless Chromium and an nginx shared
 //! cache: an axum app behind `ConditionalLayer` that prints one line per request on stdout,
@@ -21,7 +21,13 @@
 //! - `/shared-weak`: the same page with a weak tag (`weak_tags(true)`), the setting for an
 //!   origin behind a proxy that compresses: the proxy's 304s then name the tag clients hold;
 //! - `/compressed`: a text page behind tower-http's `CompressionLayer`, placed inside the
-//!   conditional layer so gzip and identity responses get different strong tags.
+//!   conditional layer so gzip and identity responses get different strong tags;
+//! - `/report`: a deep-ETag handler written the documented way, behind the same compression:
+//!   it declares its representation once (`ETag: "rev-17"`, `Cache-Control: max-age=60`),
+//!   answers a matching `If-None-Match` itself with `Preconditions::check` before rendering
+//!   (the 304 carries what the 200 does), and returns the representation with the body (the
+//!   layer gives the gzip bytes the coded tag `"rev-17-gzip"`). `Preconditions` needs the
+//!   `axum` feature, hence `--features axum`.
 
 use std::net::SocketAddr;
 use std::sync::{LazyLock, OnceLock};
@@ -29,11 +35,11 @@ use std::sync::{LazyLock, OnceLock};
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use http::header;
+use http::{HeaderValue, header};
 use tokio::net::TcpListener;
-use tower_conditional::ConditionalLayer;
+use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
 use tower_http::compression::CompressionLayer;
 
 /// The page Chromium loads; the script looks for this marker in the DOM it dumps.
@@ -49,6 +55,9 @@ static NAME: OnceLock<String> = OnceLock::new();
 
 /// Repeated into a body worth compressing.
 const COMPRESSIBLE: &str = "the same line, gzip or identity\n";
+
+/// Repeated into `/report`'s body, which is long enough for tower-http to compress.
+const REPORT_LINE: &str = "revision 17 of the report, rendered only when the client lacks it\n";
 
 /// The body of `/shared`: numbered lines, the same in every process.
 static SHARED: LazyLock<String> = LazyLock::new(|| {
@@ -111,6 +120,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Compression inside the conditional layer: each encoding gets its own strong tag.
             get(|| async { COMPRESSIBLE.repeat(100) }).layer(CompressionLayer::new()),
         )
+        .route(
+            "/report",
+            // The same placement: the handler's own 304s pass through the compression too.
+            get(report).layer(CompressionLayer::new()),
+        )
         .layer(ConditionalLayer::new())
         // Outside the conditional layer, so the log shows the status the client got.
         .layer(middleware::from_fn(log));
@@ -121,6 +135,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// A deep entity tag, as the `Preconditions` documentation writes it: the representation
+/// (its tag, e.g. a revision read from a database, and the headers its 200 carries) is
+/// declared once, a request that already has it gets its 304 before the expensive rendering,
+/// and the 200 carries the same declaration.
+async fn report(preconditions: Preconditions) -> Result<impl IntoResponse, Early> {
+    let revision = 17; // e.g. SELECT revision FROM reports WHERE id = $1
+    let current = Representation::new()
+        .with_etag(EntityTag::strong(format!("rev-{revision}")).expect("a valid entity tag"))
+        .with_header(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
+    preconditions.check(Some(&current))?; // 304 (or 412) with the ETag and Cache-Control
+    Ok((current, REPORT_LINE.repeat(100)))
 }
 
 /// Prints one line per request: who answered, what was asked, and what was answered.

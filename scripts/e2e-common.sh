@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by scripts/e2e, e2e-caches, e2e-postgres and e2e-static (sourced, not run):
-# fail loudly, never skip, bound every wait, stop everything started.
+# Helpers shared by scripts/e2e, e2e-caches, e2e-postgres, e2e-redbot and e2e-static (sourced,
+# not run): fail loudly, never skip, bound every wait, stop everything started.
 #
 # Before sourcing, set `e2e_name` (the prefix of every line printed). After sourcing, `work` is
 # a fresh temporary directory, `pids` collects the processes to stop on exit, and a script may
@@ -124,14 +124,35 @@ curl_status() { curl_quiet --write-out '%{http_code}' "$@"; }
 curl_get() { curl_status --output /dev/null "$@"; }
 # Whether URL answers at all (for wait_until).
 http_up() { curl --silent --max-time 1 --output /dev/null "$1"; }
+# A client that sends exactly `Accept-Encoding: gzip` and has curl decode what it gets (the
+# headers saved keep the response's Content-Encoding): curl "${gzip_client[@]}" URL.
+# shellcheck disable=SC2034 # for the scripts that source this file
+gzip_client=(--compressed -H 'Accept-Encoding: gzip')
+
+# curl_saved NAME CURL_ARGS...: makes the request, saves the response's header and (decoded)
+# body in $work/NAME.headers and $work/NAME.body, and prints the status code.
+curl_saved() {
+  local name=$1
+  shift
+  curl_status --dump-header "$work/$name.headers" --output "$work/$name.body" "$@"
+}
+
+# expect_header NAME FIELD VALUE: the response curl_saved saved as NAME has `FIELD: VALUE` (its
+# first FIELD line); an empty VALUE means no FIELD at all.
+expect_header() {
+  local shown=$3
+  [ -n "$shown" ] || shown="no $2"
+  expect_eq "$1: $2 [$shown]" "$3" "$(header_of "$work/$1.headers" "$2")"
+}
 
 # ---------------------------------------------------------------------------------------------
 # examples/replica.rs
 # ---------------------------------------------------------------------------------------------
-# build_replica: builds examples/replica.rs and sets `replica_bin`.
+# build_replica: builds examples/replica.rs (with the `axum` feature its /report handler
+# needs) and sets `replica_bin`.
 build_replica() {
   step "building examples/replica.rs"
-  cargo build --example replica
+  cargo build --example replica --features axum
   replica_bin=target/debug/examples/replica
   [ -x "$replica_bin" ] || fail "$replica_bin was not built"
 }
@@ -146,6 +167,44 @@ start_replica() {
 # statuses NAME PATH: the status lines replica NAME logged for PATH,
 # "<status> inm=<yes|no> ims=<yes|no>".
 statuses() { awk -v path="$2" '$3 == path { print $4, $5, $6 }' "$work/$1.log"; }
+
+# ---------------------------------------------------------------------------------------------
+# extras/examples/versioned_store.rs
+# ---------------------------------------------------------------------------------------------
+# build_store: builds extras/examples/versioned_store.rs (a workspace member's example, in the
+# shared target/; with the `axum` feature its handlers' `Preconditions` extractor needs) and
+# sets `store_bin`.
+build_store() {
+  step "building extras/examples/versioned_store.rs"
+  cargo build -p tower-conditional-extras --example versioned_store --features axum
+  store_bin=target/debug/examples/versioned_store
+  [ -x "$store_bin" ] || fail "$store_bin was not built"
+}
+
+# start_store NAME [DATABASE_URL]: starts a store on an ephemeral port of 127.0.0.1 on
+# DATABASE_URL (SQLite in memory without one), logging to $work/NAME.log; sets `port`.
+start_store() {
+  local url=()
+  [ -z "${2:-}" ] || url=("DATABASE_URL=$2")
+  start_server "$1" '^versioned store on http://127.0.0.1:\([0-9]*\)/items/.*$' \
+    env -u DATABASE_URL ADDR=127.0.0.1:0 "${url[@]}" "$store_bin"
+}
+
+# expect_problem NAME STATUS PRECONDITION [ETAG]: the response curl_saved saved as NAME is an
+# RFC 9457 problem (application/problem+json) with that status and `precondition` member and,
+# given ETAG (e.g. "v2", quotes included), the `etag` member naming it.
+expect_problem() {
+  local name=$1 status=$2 precondition=$3 body member members
+  expect_header "$name" content-type application/problem+json
+  members=("\"status\":$status" "\"precondition\":\"$precondition\"")
+  # The tag as a JSON string: its quotes escaped.
+  [ "$#" -lt 4 ] || members+=("\"etag\":\"${4//\"/\\\"}\"")
+  body=$(cat "$work/$name.body")
+  for member in "${members[@]}"; do
+    [[ "$body" == *"$member"* ]] || fail "$name: the problem details lack $member: $body"
+  done
+  pass "$name: problem details with ${members[*]}"
+}
 
 # ---------------------------------------------------------------------------------------------
 # nginx
