@@ -135,7 +135,7 @@ impl Preconditions {
     pub fn new(method: Method, headers: &HeaderMap) -> Self {
         Self {
             method,
-            conditions: Conditions::preconditions(headers),
+            conditions: Conditions::preconditions_and_codings(headers),
             settings: None,
         }
     }
@@ -153,7 +153,7 @@ impl Preconditions {
     /// assert!(Preconditions::new(Method::GET, &headers).is_conditional());
     /// ```
     pub fn is_conditional(&self) -> bool {
-        !self.conditions.is_empty()
+        self.conditions.any_precondition()
     }
 
     /// What RFC 9110 §13.2.2 says of the request against `current` (`None`: the resource has
@@ -432,7 +432,9 @@ mod tests {
     use super::*;
     use crate::EntityTag;
     use http::HeaderValue;
-    use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, VARY};
+    use http::header::{
+        ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, VARY,
+    };
 
     fn current() -> Representation {
         Representation::new()
@@ -490,11 +492,21 @@ mod tests {
         let stale = Preconditions::new(Method::PUT, &with(IF_MATCH, "\"v0-gzip\""));
         assert!(stale.check(Some(&current())).is_err());
         // Its revalidation gets a 304 naming the tag it holds, varying by coding.
-        let get = Preconditions::new(Method::GET, &with(IF_NONE_MATCH, "\"v1-gzip\""));
+        let mut headers = with(IF_NONE_MATCH, "\"v1-gzip\"");
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, br"));
+        let get = Preconditions::new(Method::GET, &headers);
         let early = get.check(Some(&current())).unwrap_err();
         assert_eq!(early.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(early.headers()[ETAG], "\"v1-gzip\"");
         assert_eq!(early.headers()[VARY], "accept-encoding");
+        // Not from a client that refuses gzip: the gzip copy is no use to it.
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        let get = Preconditions::new(Method::GET, &headers);
+        assert!(get.check(Some(&current())).is_ok());
+        assert!(Preconditions::new(Method::GET, &headers).is_conditional());
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        assert!(!Preconditions::new(Method::GET, &headers).is_conditional());
         // A weak tag never satisfies If-Match (strong comparison).
         let weak = Preconditions::new(Method::PUT, &with(IF_MATCH, "W/\"v1\""));
         assert!(weak.check(Some(&current())).is_err());

@@ -9,7 +9,8 @@
 //! others (the response carries the source's validators).
 
 use http::header::{
-    IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, RANGE,
+    ACCEPT_ENCODING, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE,
+    RANGE,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
@@ -91,6 +92,28 @@ impl Conditions {
             }
         }
         conditions
+    }
+}
+
+impl Conditions {
+    /// The request's precondition fields and its `Accept-Encoding`, which tells which coded
+    /// tags its `If-None-Match` may name ([`coding_counts`](crate::precondition::coding_counts)),
+    /// for a judgement made before the response exists.
+    pub(crate) fn preconditions_and_codings(headers: &HeaderMap) -> Self {
+        let mut conditions = Self::default();
+        for (name, value) in headers {
+            if CONDITIONAL_HEADERS.contains(name) || name == ACCEPT_ENCODING {
+                conditions.push(name, value);
+            }
+        }
+        conditions
+    }
+
+    /// Whether any precondition field is among the lines.
+    pub(crate) fn any_precondition(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|(name, _)| CONDITIONAL_HEADERS.contains(name))
     }
 }
 
@@ -478,6 +501,29 @@ mod tests {
                 "coded revalidation",
                 Method::GET,
                 &[("if-none-match", "\"a-gzip\"")],
+                exists("a"),
+                &plain,
+                "304 held form",
+            ),
+            // A gzip copy is no use to a client that does not accept gzip (RFC 9110 §12.5.3).
+            (
+                "coded revalidation, gzip refused",
+                Method::GET,
+                &[
+                    ("accept-encoding", "identity"),
+                    ("if-none-match", "\"a-gzip\""),
+                ],
+                exists("a"),
+                &plain,
+                "call vouched judged",
+            ),
+            (
+                "coded revalidation, gzip accepted",
+                Method::GET,
+                &[
+                    ("accept-encoding", "br, gzip"),
+                    ("if-none-match", "\"a-gzip\""),
+                ],
                 exists("a"),
                 &plain,
                 "304 held form",

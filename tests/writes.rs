@@ -976,6 +976,20 @@ async fn the_sources_304_carries_what_the_200_carries() {
             );
             assert_no_content_fields(&format!("{placement} {client}"), &revalidated);
         }
+        // A gzip copy is no use to a client that refuses gzip (RFC 9110 §12.5.3): its coded
+        // tag gets the identity 200, not a 304 telling it to use gzip bytes.
+        let refused = get_doc(
+            addr,
+            "/docs/a",
+            &[
+                ("accept-encoding", "identity"),
+                ("if-none-match", "\"v1-gzip\""),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, 200, "{placement}");
+        assert_eq!(refused.header("etag"), Some("\"v1\""), "{placement}");
+        assert_eq!(refused.header("content-encoding"), None, "{placement}");
     }
 }
 
