@@ -82,20 +82,6 @@ impl Conditions {
         self.lines.is_empty()
     }
 
-    /// The lines of the fields [`evaluate`] reads, in one pass over the fields `headers` has
-    /// (cheaper than a lookup for each field it might have).
-    pub(crate) fn preconditions(headers: &HeaderMap) -> Self {
-        let mut conditions = Self::default();
-        for (name, value) in headers {
-            if CONDITIONAL_HEADERS.contains(name) {
-                conditions.push(name, value);
-            }
-        }
-        conditions
-    }
-}
-
-impl Conditions {
     /// The request's precondition fields and its `Accept-Encoding`, which tells which coded
     /// tags its `If-None-Match` may name ([`coding_counts`](crate::precondition::coding_counts)),
     /// for a judgement made before the response exists.
