@@ -315,6 +315,7 @@ impl<'a> TagRef<'a> {
     /// version this tag is the current tag of, under strong or weak comparison: verbatim, or in
     /// another form of the same version: weakened, or the coded tag of content codings that
     /// `coding_counts` allows ([`is_coded_form`]).
+    #[inline(always)]
     fn names(
         self,
         comparison: Comparison,

@@ -200,6 +200,7 @@ where
 {
     type Output = Result<Response<ConditionalBody<B>>, S::Error>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.poll_response(cx)
     }
@@ -512,7 +513,9 @@ impl Judging<'_> {
         let suffix = self.tag_suffix;
         let validators = || {
             let mut validators = ValidatorsRef::from_headers(&head.headers);
-            validators.etag = validators.etag.map(|tag| tag.coded(suffix));
+            if suffix > 0 {
+                validators.etag = validators.etag.map(|tag| tag.coded(suffix));
+            }
             validators
         };
         let verdict = match verdict(

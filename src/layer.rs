@@ -295,8 +295,10 @@ impl ConditionalLayer {
     /// ```
     pub fn creating_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         let methods: Vec<Method> = methods.into_iter().collect();
+        let config = Arc::make_mut(&mut self.config);
         // The default, `[PUT]`, is kept as `None`: requests then need not tell handlers.
-        Arc::make_mut(&mut self.config).creating = (methods != [Method::PUT]).then_some(methods);
+        config.creating = (methods != [Method::PUT]).then_some(methods);
+        config.note_write_rules();
         self
     }
 
@@ -341,7 +343,9 @@ impl ConditionalLayer {
     /// # }
     /// ```
     pub fn require_preconditions(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
-        Arc::make_mut(&mut self.config).required = methods.into_iter().collect();
+        let config = Arc::make_mut(&mut self.config);
+        config.required = methods.into_iter().collect();
+        config.note_write_rules();
         self
     }
 
@@ -389,7 +393,9 @@ impl ConditionalLayer {
     /// # }
     /// ```
     pub fn problem_details(mut self, enabled: bool) -> Self {
-        Arc::make_mut(&mut self.config).problem_details = enabled;
+        let config = Arc::make_mut(&mut self.config);
+        config.problem_details = enabled;
+        config.note_write_rules();
         self
     }
 
@@ -533,9 +539,17 @@ pub(crate) struct Config {
     /// The methods answered 428 without a guarding precondition.
     pub(crate) required: Vec<Method>,
     pub(crate) problem_details: bool,
+    /// Whether any of the three write settings above differs from its default: a request
+    /// then has more to check before it goes on (one test for all three where they do not).
+    pub(crate) write_rules: bool,
 }
 
 impl Config {
+    fn note_write_rules(&mut self) {
+        self.write_rules =
+            self.creating.is_some() || !self.required.is_empty() || self.problem_details;
+    }
+
     /// Whether `method` may create a missing resource.
     pub(crate) fn creates(&self, method: &Method) -> bool {
         match &self.creating {
@@ -569,6 +583,7 @@ impl Default for Config {
             creating: None,
             required: Vec::new(),
             problem_details: false,
+            write_rules: false,
         }
     }
 }

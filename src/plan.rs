@@ -248,6 +248,7 @@ pub(crate) enum Verdict {
 
 /// RFC 9110 §13.2.2 applied to a 2xx response: steps 1 to 4 by [`judge`], then step 5
 /// (`If-Range`) for a 206. The validators are read only for a request with preconditions.
+#[inline]
 pub(crate) fn verdict<'a>(
     status: StatusCode,
     method: &Method,

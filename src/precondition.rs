@@ -363,9 +363,10 @@ pub(crate) fn judge(
         if !passes {
             return Judgement::failed(Precondition::IfMatch);
         }
-    // Step 2: If-Unmodified-Since, only without If-Match.
-    } else if let (Some(since), Some(modified)) =
-        (seconds_of(request, &IF_UNMODIFIED_SINCE), last_modified)
+    // Step 2: If-Unmodified-Since, only without If-Match, and only where there is a date to
+    // compare (read first: most representations judged have none).
+    } else if let Some(modified) = last_modified
+        && let Some(since) = seconds_of(request, &IF_UNMODIFIED_SINCE)
         && modified > since
     {
         return Judgement::failed(Precondition::IfUnmodifiedSince);
@@ -393,8 +394,8 @@ pub(crate) fn judge(
         }
     // Step 4: If-Modified-Since, only without If-None-Match and only for GET/HEAD.
     } else if safe
-        && let (Some(since), Some(modified)) =
-            (seconds_of(request, &IF_MODIFIED_SINCE), last_modified)
+        && let Some(modified) = last_modified
+        && let Some(since) = seconds_of(request, &IF_MODIFIED_SINCE)
         && modified <= since
     {
         return Judgement {

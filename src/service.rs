@@ -159,7 +159,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        if self.config.differs_for_handlers() {
+        if self.config.write_rules && self.config.differs_for_handlers() {
             // What a handler's `Preconditions::check` must follow of the layer's settings.
             request
                 .extensions_mut()
@@ -181,7 +181,9 @@ where
                 Arc::clone(&self.config),
             );
         }
-        if precondition_required(request.method(), request.headers(), &self.config) {
+        if self.config.write_rules
+            && precondition_required(request.method(), request.headers(), &self.config)
+        {
             let response = precondition_required_response(&self.config);
             return ResponseFuture::answered(response, Arc::clone(&self.config));
         }
