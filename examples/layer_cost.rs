@@ -1,7 +1,8 @@
 //! `cargo run --release --example layer_cost -- MODE N`: sends N GET requests through an axum
 //! router in process (no network), for counting instructions per request under
 //! `valgrind --tool=callgrind`, which is repeatable on a noisy machine where timings are not.
-//! MODE: plain | noop-layer | layer | fast | not-modified | plain-etag | handler-etag, or
+//! MODE: plain | noop-layer | layer | fast | not-modified | plain-etag | handler-etag |
+//! handler-not-modified | outer-etag | outer-not-modified, or
 //! `hash` / `hash-fast`: only the tag of the body, N times, as the layer computes it
 //! (`TagHash::entity_tag`), without a router.
 //! Compare `layer` with `noop-layer` (what any `Router::layer` costs) and `handler-etag` with
@@ -64,12 +65,23 @@ fn main() {
         "plain-etag" => etag_route(value),
         "layer" | "not-modified" => plain.layer(ConditionalLayer::new()),
         "fast" => plain.layer(ConditionalLayer::new().hash(TagHash::Fast)),
-        "handler-etag" => etag_route(value).layer(ConditionalLayer::new()),
+        "handler-etag" | "handler-not-modified" => etag_route(value).layer(ConditionalLayer::new()),
+        "outer-etag" | "outer-not-modified" => etag_route(value),
         other => panic!("unknown mode {other}"),
     };
     // As `axum::serve` does once per connection: without it, axum builds each handler's route
     // (and applies every `Router::layer`) anew for each request.
     let app = app.with_state::<()>(());
+    // The layer around the whole router, answering with axum's body as `axum::serve` needs.
+    let app = if mode.starts_with("outer") {
+        tower::ServiceBuilder::new()
+            .map_response(|response: http::Response<_>| response.map(Body::new))
+            .layer(ConditionalLayer::new())
+            .service(app)
+            .boxed_clone()
+    } else {
+        tower::ServiceBuilder::new().service(app).boxed_clone()
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -77,7 +89,7 @@ fn main() {
         let mut bytes = 0;
         for _ in 0..n {
             let mut request = Request::get("/");
-            if mode == "not-modified" {
+            if mode.ends_with("not-modified") {
                 request = request.header(IF_NONE_MATCH, tag.to_header_value());
             }
             let response = app

@@ -208,6 +208,7 @@ impl<B: Body> Body for ConditionalBody<B> {
     type Data = Bytes;
     type Error = B::Error;
 
+    #[inline]
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -237,6 +238,7 @@ impl<B: Body> Body for ConditionalBody<B> {
         }
     }
 
+    #[inline]
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::PassThrough { inner } => inner.is_end_stream(),
@@ -254,6 +256,7 @@ impl<B: Body> Body for ConditionalBody<B> {
         }
     }
 
+    #[inline]
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::PassThrough { inner } => inner.size_hint(),

@@ -29,7 +29,7 @@ use crate::request::{
     remove_epoch_dates, remove_preconditions,
 };
 use crate::response::{
-    carry_the_held_tag, into_not_modified, into_precondition_failed, refusal_head,
+    ContentFields, carry_the_held_tag, into_not_modified, into_precondition_failed, refusal_head,
     remove_content_fields, representation_not_modified, set_generated_tag,
 };
 use crate::source::{Representation, SourceFuture};
@@ -200,7 +200,6 @@ where
 {
     type Output = Result<Response<ConditionalBody<B>>, S::Error>;
 
-    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.poll_response(cx)
     }
@@ -266,19 +265,7 @@ where
                         Some(request) => {
                             respond_to(response, request, this.config, this.again.is_some())
                         }
-                        None => {
-                            let (mut head, body) = response.into_parts();
-                            Decision::passed(PassReason::Method)
-                                .record(&mut head, this.config.decisions);
-                            // Any 304 leaves the layer without content fields or body.
-                            let body = if head.status == StatusCode::NOT_MODIFIED {
-                                remove_content_fields(&mut head);
-                                ConditionalBody::omitted()
-                            } else {
-                                ConditionalBody::pass_through(body)
-                            };
-                            Next::Respond(Response::from_parts(head, body))
-                        }
+                        None => Next::Respond(pass_through(response, this.config)),
                     }
                 }
                 StateProj::Reading { reading } => {
@@ -338,6 +325,20 @@ where
     }
 }
 
+/// A response to a request the layer does not judge (not GET or HEAD), sent on as it is; only a
+/// 304 loses its content fields and body, as every 304 that leaves the layer does.
+fn pass_through<B: Body>(response: Response<B>, config: &Config) -> Response<ConditionalBody<B>> {
+    let (mut head, body) = response.into_parts();
+    Decision::passed(PassReason::Method).record(&mut head, config.decisions);
+    let body = if head.status == StatusCode::NOT_MODIFIED {
+        remove_content_fields(&mut head, ContentFields::UNKNOWN);
+        ConditionalBody::omitted()
+    } else {
+        ConditionalBody::pass_through(body)
+    };
+    Response::from_parts(head, body)
+}
+
 /// What the future does next with a response it has.
 // Moved once, right away; boxing the large variant would cost an allocation per response.
 #[allow(clippy::large_enum_variant)]
@@ -379,6 +380,15 @@ fn respond_to<B: Body>(
             &request,
             Decision::passed(PassReason::Status),
         )),
+        // Nothing to judge, nothing to record: sent as it is.
+        ResponsePlan::Judge(_)
+            if request.conditions().is_none() && !Decision::wanted(request.decisions) =>
+        {
+            Next::Respond(Response::from_parts(
+                head,
+                ConditionalBody::pass_through(body),
+            ))
+        }
         ResponsePlan::Judge(passed) => {
             let decision = Decision {
                 passed,
@@ -391,13 +401,14 @@ fn respond_to<B: Body>(
                 config,
                 can_ask_again,
                 tag_suffix: fields.tag_suffix,
+                content_fields: fields.content_fields,
             };
             let (verdict, problem) = judging.judge_head(&mut head, decision, size);
             judged(verdict, problem, head, request, || body)
         }
         ResponsePlan::Tag => Next::Read(Buffering {
             head,
-            content_length: fields.content_length,
+            content_fields: fields.content_fields,
             reading: Reading::new(body),
             request,
         }),
@@ -407,8 +418,8 @@ fn respond_to<B: Body>(
 /// A body being read, with what is needed to build the response afterwards.
 struct Buffering<B: Body> {
     head: response::Parts,
-    /// Whether the head has a `Content-Length` (read in `prepare_head`'s one pass).
-    content_length: bool,
+    /// The content fields the head has (read in `prepare_head`'s one pass).
+    content_fields: ContentFields,
     reading: Reading<B>,
     request: RequestFacts,
 }
@@ -418,7 +429,7 @@ impl<B: Body> Buffering<B> {
     fn finish(self, end: BodyEnd<B::Error>, config: &Config, can_ask_again: bool) -> Next<B> {
         let Self {
             mut head,
-            content_length,
+            content_fields,
             reading,
             request,
         } = self;
@@ -428,6 +439,7 @@ impl<B: Body> Buffering<B> {
             config,
             can_ask_again,
             tag_suffix: 0,
+            content_fields,
         };
         match after_reading(&end, &request.method, len) {
             AfterReading::Tag => {
@@ -435,6 +447,7 @@ impl<B: Body> Buffering<B> {
                     .hash
                     .tag_value(reading.chunks().iter(), config.weak_tags);
                 let trailers = reading.has_trailers();
+                let content_length = content_fields.has(ContentFields::LENGTH);
                 set_generated_tag(&mut head.headers, tag, len, trailers, content_length);
                 let decision = Decision::new(TagOrigin::Generated);
                 let size = || Some(len as u64);
@@ -495,7 +508,9 @@ struct Judging<'a> {
     /// Whether a range of another version can be asked again without `Range`.
     can_ask_again: bool,
     /// The length of the coding suffix of the head's tag ([`prepare_head`]).
-    tag_suffix: usize,
+    tag_suffix: u8,
+    /// The content fields the head has.
+    content_fields: ContentFields,
 }
 
 impl Judging<'_> {
@@ -510,7 +525,11 @@ impl Judging<'_> {
         size: impl FnOnce() -> Option<u64>,
     ) -> (Verdict, Option<Bytes>) {
         let request = self.request;
-        let suffix = self.tag_suffix;
+        // Nothing to judge, nothing to record.
+        if request.conditions().is_none() && !Decision::wanted(request.decisions) {
+            return (Verdict::Send, None);
+        }
+        let suffix = usize::from(self.tag_suffix);
         let validators = || {
             let mut validators = ValidatorsRef::from_headers(&head.headers);
             if suffix > 0 {
@@ -542,14 +561,14 @@ impl Judging<'_> {
                 } else {
                     None
                 };
-                into_not_modified(head);
+                into_not_modified(head, self.content_fields);
                 if held_form && let Some(conditions) = request.conditions() {
                     carry_the_held_tag(&mut head.headers, conditions, suffix, true);
                 }
             }
             Verdict::PreconditionFailed(precondition) => {
                 decision.outcome = Outcome::PreconditionFailed;
-                into_precondition_failed(head);
+                into_precondition_failed(head, self.content_fields);
                 problem = Refusal::Failed(precondition)
                     .body(self.config.problem_details, &mut head.headers);
             }

@@ -16,8 +16,8 @@
 use std::time::SystemTime;
 
 use http::header::{
-    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    LAST_MODIFIED,
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
+    ETAG, LAST_MODIFIED, TRANSFER_ENCODING,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode, response};
 use http_body::SizeHint;
@@ -30,8 +30,8 @@ use crate::precondition::{Outcome, Precondition, ValidatorsRef, judge};
 use crate::range::if_range_names;
 use crate::request::RequestFacts;
 use crate::response::{
-    carry_the_held_tag, correct_last_modified, fill_in_source, remove_content_fields,
-    tag_the_coded_bytes,
+    ContentFields, carry_the_held_tag, correct_last_modified, fill_in_source,
+    remove_content_fields, tag_the_coded_bytes,
 };
 
 /// What a response head says, read in one pass over the few fields a response has (cheaper
@@ -40,7 +40,6 @@ use crate::response::{
 pub(crate) struct HeadFields {
     pub(crate) etag: bool,
     pub(crate) last_modified: bool,
-    pub(crate) content_length: bool,
     /// A `Content-Encoding` other than `identity`, on any of its lines.
     pub(crate) content_coded: bool,
     /// A type that streams by nature: buffering it would hold back events (rack #1619).
@@ -48,9 +47,11 @@ pub(crate) struct HeadFields {
     pub(crate) content_range: bool,
     /// `Cache-Control: no-store`: nothing will revalidate it, so no tag is worth hashing.
     pub(crate) no_store: bool,
+    /// Which content fields the head has, for a 304 or 412 to remove.
+    pub(crate) content_fields: ContentFields,
     /// The length of the coding suffix [`prepare_head`] gave the tag of coded bytes
     /// (`-gzip`), 0 for none.
-    pub(crate) tag_suffix: usize,
+    pub(crate) tag_suffix: u8,
 }
 
 impl HeadFields {
@@ -62,15 +63,22 @@ impl HeadFields {
             } else if name == LAST_MODIFIED {
                 fields.last_modified = true;
             } else if name == CONTENT_LENGTH {
-                fields.content_length = true;
+                fields.content_fields.add(ContentFields::LENGTH);
             } else if name == CONTENT_ENCODING {
                 fields.content_coded |= is_content_coding(value);
+                fields.content_fields.add(ContentFields::ENCODING);
             } else if name == CONTENT_TYPE {
                 fields.streaming |= is_streaming(value);
+                fields.content_fields.add(ContentFields::TYPE);
             } else if name == CONTENT_RANGE {
                 fields.content_range = true;
+                fields.content_fields.add(ContentFields::RANGE);
             } else if name == CACHE_CONTROL {
                 fields.no_store |= has_member(value, b"no-store");
+            } else if name == CONTENT_LANGUAGE {
+                fields.content_fields.add(ContentFields::LANGUAGE);
+            } else if name == TRANSFER_ENCODING {
+                fields.content_fields.add(ContentFields::TRANSFER_ENCODING);
             }
         }
         fields
@@ -114,6 +122,8 @@ pub(crate) fn prepare_head(
     let handler_date = fields.last_modified;
     if let Some(representation) = representation {
         fill_in_source(&mut head.headers, representation);
+        // Its headers are the application's: any of them may be a content field.
+        fields.content_fields = ContentFields::UNKNOWN;
         let validators = representation.validators();
         if validators.etag.is_some() {
             origin = TagOrigin::Source;
@@ -129,7 +139,7 @@ pub(crate) fn prepare_head(
         let suffix = coding_suffix(head.headers.get_all(CONTENT_ENCODING).iter());
         fields.tag_suffix = tag_the_coded_bytes(&mut head.headers, suffix.as_deref());
     } else if not_modified {
-        remove_content_fields(head);
+        remove_content_fields(head, fields.content_fields);
         if let Some(conditions) = request.conditions() {
             // An inner 304's tag is the version's; a coded form it was judged by is named by
             // whoever judged it.

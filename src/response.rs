@@ -39,26 +39,68 @@ const CONTENT_FIELDS: [HeaderName; CONTENT_FIELD_COUNT] = [
     TRANSFER_ENCODING,
 ];
 
-/// Edits the head of a 200 into a 304: same fields minus the content ones. `Last-Modified` stays
-/// (RFC 9110 §15.4.5 allows it, and caches use it when there is no `ETag`).
-pub(crate) fn into_not_modified(head: &mut response::Parts) {
+/// Which of [`CONTENT_FIELDS`] a head has, one bit each, as read in the one pass over a
+/// response head (`plan::HeadFields`), so that a 304 or 412 removes them without a second one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ContentFields(u8);
+
+impl ContentFields {
+    pub(crate) const TYPE: u8 = 1 << 0;
+    pub(crate) const LENGTH: u8 = 1 << 1;
+    pub(crate) const ENCODING: u8 = 1 << 2;
+    pub(crate) const LANGUAGE: u8 = 1 << 3;
+    pub(crate) const RANGE: u8 = 1 << 4;
+    pub(crate) const TRANSFER_ENCODING: u8 = 1 << 5;
+    /// Not read: look for each of them.
+    pub(crate) const UNKNOWN: Self = Self(u8::MAX);
+
+    pub(crate) fn add(&mut self, field: u8) {
+        self.0 |= field;
+    }
+
+    pub(crate) fn has(self, field: u8) -> bool {
+        self.0 & field != 0
+    }
+}
+
+impl Default for ContentFields {
+    /// None.
+    fn default() -> Self {
+        Self(0)
+    }
+}
+
+/// Edits the head of a 200 into a 304: same fields minus the content ones (those `present`
+/// says it has). `Last-Modified` stays (RFC 9110 §15.4.5 allows it, and caches use it when
+/// there is no `ETag`).
+pub(crate) fn into_not_modified(head: &mut response::Parts, present: ContentFields) {
     head.status = StatusCode::NOT_MODIFIED;
-    remove_content_fields(head);
+    remove_content_fields(head, present);
 }
 
 /// Edits the head of a 2xx into a 412: the content fields go, and so do `Cache-Control` and
 /// `Expires`, which describe the 2xx's freshness and would make the error cacheable. The
 /// current `ETag` / `Last-Modified` stay so the client can see what it is up against, and so do
 /// `Set-Cookie` and the other fields the handler set.
-pub(crate) fn into_precondition_failed(head: &mut response::Parts) {
+pub(crate) fn into_precondition_failed(head: &mut response::Parts, present: ContentFields) {
     head.status = StatusCode::PRECONDITION_FAILED;
-    remove_content_fields(head);
+    remove_content_fields(head, present);
     head.headers.remove(CACHE_CONTROL);
     head.headers.remove(EXPIRES);
 }
 
-pub(crate) fn remove_content_fields(head: &mut response::Parts) {
-    remove_present(&mut head.headers, &CONTENT_FIELDS);
+/// Removes the content fields `present` says the head has ([`ContentFields::UNKNOWN`]: each
+/// that it has).
+pub(crate) fn remove_content_fields(head: &mut response::Parts, present: ContentFields) {
+    if present == ContentFields::UNKNOWN {
+        remove_present(&mut head.headers, &CONTENT_FIELDS);
+        return;
+    }
+    for (bit, name) in CONTENT_FIELDS.iter().enumerate() {
+        if present.has(1 << bit) {
+            head.headers.remove(name);
+        }
+    }
 }
 
 /// A head with only a status, for the answers the layer makes without the inner service.
@@ -79,7 +121,7 @@ pub(crate) fn representation_not_modified(
 ) -> response::Parts {
     let mut head = empty_head(StatusCode::NOT_MODIFIED);
     fill_in_source(&mut head.headers, representation);
-    remove_content_fields(&mut head);
+    remove_content_fields(&mut head, ContentFields::UNKNOWN);
     if held_form {
         carry_the_held_tag(&mut head.headers, conditions, 0, false);
     }
@@ -179,7 +221,7 @@ pub(crate) fn set_generated_tag(
 /// §8.8.3.3, [`coded_tag`]), which is strong and names them alone; returns the suffix's length.
 /// For a coding without a suffix (`suffix` is `None`), the tag is weakened instead: it still
 /// revalidates, but promises no byte identity, as nginx does when it compresses.
-pub(crate) fn tag_the_coded_bytes(headers: &mut HeaderMap, suffix: Option<&[u8]>) -> usize {
+pub(crate) fn tag_the_coded_bytes(headers: &mut HeaderMap, suffix: Option<&[u8]>) -> u8 {
     // Several ETag lines are malformed: left as they are.
     let Some(tag) = single_value(headers, &ETAG) else {
         return 0;
@@ -191,7 +233,7 @@ pub(crate) fn tag_the_coded_bytes(headers: &mut HeaderMap, suffix: Option<&[u8]>
         Some(suffix) => match coded_tag(tag, suffix) {
             Some(coded) => {
                 headers.insert(ETAG, coded);
-                suffix.len()
+                u8::try_from(suffix.len()).unwrap_or(0)
             }
             None => 0,
         },
@@ -298,7 +340,7 @@ mod tests {
     #[test]
     fn not_modified_keeps_everything_but_content_fields() {
         let mut head = full_200();
-        into_not_modified(&mut head);
+        into_not_modified(&mut head, ContentFields::UNKNOWN);
         assert_eq!(head.status, StatusCode::NOT_MODIFIED);
         assert_eq!(
             names(&head),
@@ -320,7 +362,7 @@ mod tests {
     #[test]
     fn precondition_failed_drops_freshness_too() {
         let mut head = full_200();
-        into_precondition_failed(&mut head);
+        into_precondition_failed(&mut head, ContentFields::UNKNOWN);
         assert_eq!(head.status, StatusCode::PRECONDITION_FAILED);
         assert_eq!(
             names(&head),
