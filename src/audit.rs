@@ -42,6 +42,7 @@
 //! | `vary` | RFC 9110 §12.5.5 | the gzip and the identity `GET` | `Vary` naming `accept-encoding` on both |
 //! | `if-none-match` (gzip) | RFC 9110 §13.1.2 | `If-None-Match` with the gzip tag, `Accept-Encoding: gzip` | a `304` naming it |
 //! | `if-range` | RFC 9110 §13.1.5 | `Range: bytes=0-9` with `If-Range`: the tag; an unknown tag | the `206` of those bytes; the whole `200` |
+//! | `no-response` | RFC 9110 §15 | any of the above | a response: not a service error, a failed body, or one over 8 MiB |
 //!
 //! The coding checks run when the gzip answer is content-coded, the range checks when the `200`
 //! says `Accept-Ranges: bytes` and has a strong tag; [`Report::skipped`] says what did not run,
@@ -50,7 +51,7 @@
 //! # Writes (opt-in)
 //!
 //! [`Audit::write`] gives a sample write (a method and a body) that changes the resource, and
-//! turns on the checks a read-only linter cannot make. Each request is followed by a `GET`
+//! turns on the checks a read-only linter cannot make. Each refused write is followed by a `GET`
 //! that shows whether anything was written:
 //!
 //! | check | rule | what is sent | what must come back |
@@ -91,7 +92,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tower::Service;
 
 use crate::EntityTag;
@@ -188,7 +189,7 @@ impl Audit {
     }
 
     /// Also audits writes, with this sample write: `method` with `body` as its content. It
-    /// **changes the resource**, several times (about `races * 2 + 4` writes): audit a
+    /// **changes the resource**, several times (up to `2 × races + 6` writes): audit a
     /// resource made for the test. It must be repeatable and leave the resource in place (a
     /// `PUT`, `PATCH` or `POST` to it, not a `DELETE`), and each write that succeeds should
     /// change its tag (a version that counts writes, or a body that changes), or the
@@ -296,8 +297,9 @@ impl Audit {
         self
     }
 
-    /// Runs the audit against `service` and reports what it found. Clones `service` for each
-    /// request (as `ServiceExt::oneshot` would), and for the two concurrent writers.
+    /// Runs the audit against `service` and reports what it found. Calls `service` once per
+    /// request, each after `poll_ready`, one request at a time, except the two concurrent
+    /// writers, which go to two clones of it.
     ///
     /// ```
     /// use axum::{Router, routing::get};
@@ -776,21 +778,25 @@ where
 {
     poll_fn(|cx| service.poll_ready(cx))
         .await
-        .map_err(|error| format!("the service was not ready: {}", error.into()))?;
+        .map_err(|error| format!("the service was not ready: {}", chain(&error.into())))?;
     let response = service
         .call(request)
         .await
-        .map_err(|error| format!("the service failed: {}", error.into()))?;
+        .map_err(|error| format!("the service failed: {}", chain(&error.into())))?;
     let (parts, body) = response.into_parts();
     let body = Limited::new(body, BODY_LIMIT)
         .collect()
         .await
         .map_err(|error| {
-            format!(
-                "{} {}, and then the body failed: {error}",
-                parts.status.as_u16(),
-                parts.status.canonical_reason().unwrap_or("")
-            )
+            let why = if error.is::<LengthLimitError>() {
+                format!(
+                    "it is longer than the {} MiB the audit reads",
+                    BODY_LIMIT >> 20
+                )
+            } else {
+                format!("it failed: {}", chain(&error))
+            };
+            format!("{}, and then the body: {why}", parts.status)
         })?
         .to_bytes();
     Ok(Reply {
@@ -798,6 +804,18 @@ where
         headers: parts.headers,
         body,
     })
+}
+
+/// An error and its sources: `client error (Connect): tcp connect error: Connection refused`.
+fn chain(error: &BoxError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Polls both futures on this task until both are done: two requests in flight at once,

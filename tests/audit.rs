@@ -495,7 +495,7 @@ async fn file_tags_in_front_of_serve_dir_are_clean() {
 // The broken apps: each shows its defect.
 
 /// The findings of `check`, across both reports.
-fn findings_of<'a>(reports: &'a [(&str, Report)], check: &str) -> Vec<String> {
+fn findings_of(reports: &[(&str, Report)], check: &str) -> Vec<String> {
     reports
         .iter()
         .flat_map(|(how, report)| {
@@ -608,6 +608,16 @@ async fn failures_are_findings() {
     let report = Audit::new("/").run(failing).await;
     assert_eq!(checks(&report), ["no-response"], "{report}");
     assert!(report.findings()[0].received().contains("connection reset"));
+
+    // A body over the 8 MiB the audit reads.
+    let huge = Router::new().route("/huge", get(|| async { vec![b'x'; 9 << 20] }));
+    let report = Audit::new("/huge").run(huge).await;
+    assert_eq!(checks(&report), ["no-response"], "{report}");
+    assert!(
+        report.findings()[0]
+            .received()
+            .contains("longer than the 8 MiB")
+    );
 
     // Nothing listens there.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

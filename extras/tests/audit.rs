@@ -9,7 +9,6 @@
 #[allow(dead_code)]
 mod audit_example;
 #[path = "../../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "../examples/versioned_store.rs"]
 #[allow(dead_code)]
