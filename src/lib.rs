@@ -271,6 +271,9 @@
     )
 )]
 
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub mod audit;
 #[cfg(feature = "axum")]
 mod axum_body;
 mod body;
