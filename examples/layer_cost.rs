@@ -2,7 +2,8 @@
 //! router in process (no network), for counting instructions per request under
 //! `valgrind --tool=callgrind`, which is repeatable on a noisy machine where timings are not.
 //! MODE: plain | noop-layer | layer | fast | not-modified | plain-etag | handler-etag |
-//! handler-not-modified | outer-etag | outer-not-modified, or
+//! handler-not-modified | outer-etag | outer-not-modified (and, with the `axum` feature,
+//! handler-etag-axum | handler-not-modified-axum), or
 //! `hash` / `hash-fast`: only the tag of the body, N times, as the layer computes it
 //! (`TagHash::entity_tag`), without a router.
 //! Compare `layer` with `noop-layer` (what any `Router::layer` costs) and `handler-etag` with
@@ -66,6 +67,10 @@ fn main() {
         "layer" | "not-modified" => plain.layer(ConditionalLayer::new()),
         "fast" => plain.layer(ConditionalLayer::new().hash(TagHash::Fast)),
         "handler-etag" | "handler-not-modified" => etag_route(value).layer(ConditionalLayer::new()),
+        #[cfg(feature = "axum")]
+        "handler-etag-axum" | "handler-not-modified-axum" => {
+            etag_route(value).layer(ConditionalLayer::new().axum_body())
+        }
         "outer-etag" | "outer-not-modified" => etag_route(value),
         other => panic!("unknown mode {other}"),
     };
@@ -89,7 +94,7 @@ fn main() {
         let mut bytes = 0;
         for _ in 0..n {
             let mut request = Request::get("/");
-            if mode.ends_with("not-modified") {
+            if mode.contains("not-modified") {
                 request = request.header(IF_NONE_MATCH, tag.to_header_value());
             }
             let response = app

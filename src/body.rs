@@ -153,6 +153,7 @@ enum Rest<B: Body> {
 }
 
 impl<B: Body> ConditionalBody<B> {
+    #[inline]
     pub(crate) fn pass_through(inner: B) -> Self {
         Self {
             kind: Kind::PassThrough { inner },
@@ -160,11 +161,13 @@ impl<B: Body> ConditionalBody<B> {
     }
 
     /// An empty body of length zero.
+    #[inline]
     pub(crate) fn empty() -> Self {
         Self { kind: Kind::Empty }
     }
 
     /// No body, for a 304 or a HEAD response.
+    #[inline]
     pub(crate) fn omitted() -> Self {
         Self {
             kind: Kind::Omitted,

@@ -398,13 +398,12 @@ fn respond_to<B: Body>(
             let size = || body.size_hint().exact();
             let judging = Judging {
                 request: &request,
-                config,
                 can_ask_again,
                 tag_suffix: fields.tag_suffix,
                 content_fields: fields.content_fields,
             };
-            let (verdict, problem) = judging.judge_head(&mut head, decision, size);
-            judged(verdict, problem, head, request, || body)
+            let verdict = judging.judge_head(&mut head, decision, size);
+            judged(verdict, head, request, config.problem_details, || body)
         }
         ResponsePlan::Tag => Next::Read(Buffering {
             head,
@@ -436,7 +435,6 @@ impl<B: Body> Buffering<B> {
         let len = reading.chunks().byte_len();
         let judging = Judging {
             request: &request,
-            config,
             can_ask_again,
             tag_suffix: 0,
             content_fields,
@@ -451,16 +449,18 @@ impl<B: Body> Buffering<B> {
                 set_generated_tag(&mut head.headers, tag, len, trailers, content_length);
                 let decision = Decision::new(TagOrigin::Generated);
                 let size = || Some(len as u64);
-                let (verdict, problem) = judging.judge_head(&mut head, decision, size);
+                let verdict = judging.judge_head(&mut head, decision, size);
                 // The body is built only for the response that sends it.
-                judged(verdict, problem, head, request, || reading.into_body(end))
+                judged(verdict, head, request, config.problem_details, || {
+                    reading.into_body(end)
+                })
             }
             AfterReading::Judge(reason) => {
                 let body = reading.into_body(end);
                 let size = || body.size_hint().exact();
                 let decision = Decision::passed(reason);
-                let (verdict, problem) = judging.judge_head(&mut head, decision, size);
-                judged(verdict, problem, head, request, || body)
+                let verdict = judging.judge_head(&mut head, decision, size);
+                judged(verdict, head, request, config.problem_details, || body)
             }
             AfterReading::Fail => Next::Respond(send(
                 head,
@@ -479,16 +479,18 @@ impl<B: Body> Buffering<B> {
 #[inline(always)]
 fn judged<B: Body>(
     verdict: Verdict,
-    problem: Option<Bytes>,
-    head: response::Parts,
+    mut head: response::Parts,
     request: RequestFacts,
+    problem_details: bool,
     body: impl FnOnce() -> ConditionalBody<B>,
 ) -> Next<B> {
     let body = match verdict {
         Verdict::AskAgainWithoutRange => return Next::AskAgain(request),
         Verdict::Send => body(),
         Verdict::NotModified { .. } => ConditionalBody::omitted(),
-        Verdict::PreconditionFailed(_) => refusal_body(problem),
+        Verdict::PreconditionFailed(precondition) => {
+            refusal_body(Refusal::Failed(precondition).body(problem_details, &mut head.headers))
+        }
     };
     Next::Respond(Response::from_parts(head, body))
 }
@@ -504,7 +506,6 @@ fn refusal_body<B: Body>(body: Option<Bytes>) -> ConditionalBody<B> {
 /// What judging a response head needs besides the head.
 struct Judging<'a> {
     request: &'a RequestFacts,
-    config: &'a Config,
     /// Whether a range of another version can be asked again without `Range`.
     can_ask_again: bool,
     /// The length of the coding suffix of the head's tag ([`prepare_head`]).
@@ -515,19 +516,18 @@ struct Judging<'a> {
 
 impl Judging<'_> {
     /// Carries out the head edits of a [`verdict`] (a 304's or a 412's) and records the
-    /// decision; returns the verdict and a 412's problem details. `AskAgainWithoutRange` is
-    /// returned only when the request can be asked again; `size` is the body's length, when
-    /// known.
+    /// decision. `AskAgainWithoutRange` is returned only when the request can be asked again;
+    /// `size` is the body's length, when known.
     fn judge_head(
         &self,
         head: &mut response::Parts,
         mut decision: Decision,
         size: impl FnOnce() -> Option<u64>,
-    ) -> (Verdict, Option<Bytes>) {
+    ) -> Verdict {
         let request = self.request;
         // Nothing to judge, nothing to record.
         if request.conditions().is_none() && !Decision::wanted(request.decisions) {
-            return (Verdict::Send, None);
+            return Verdict::Send;
         }
         let suffix = usize::from(self.tag_suffix);
         let validators = || {
@@ -547,9 +547,8 @@ impl Judging<'_> {
             Verdict::AskAgainWithoutRange if !self.can_ask_again => Verdict::Send,
             verdict => verdict,
         };
-        let mut problem = None;
         match verdict {
-            Verdict::AskAgainWithoutRange => return (verdict, None),
+            Verdict::AskAgainWithoutRange => return verdict,
             Verdict::Send => {}
             Verdict::NotModified { held_form } => {
                 decision.outcome = Outcome::NotModified;
@@ -566,15 +565,13 @@ impl Judging<'_> {
                     carry_the_held_tag(&mut head.headers, conditions, suffix, true);
                 }
             }
-            Verdict::PreconditionFailed(precondition) => {
+            Verdict::PreconditionFailed(_) => {
                 decision.outcome = Outcome::PreconditionFailed;
                 into_precondition_failed(head, self.content_fields);
-                problem = Refusal::Failed(precondition)
-                    .body(self.config.problem_details, &mut head.headers);
             }
         }
         decision.record(head, request.decisions);
-        (verdict, problem)
+        verdict
     }
 }
 
@@ -651,5 +648,28 @@ fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> b
             headers: &head.headers,
         }),
         _ => false,
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use std::mem::size_of;
+        type B = axum::body::Body;
+        type S = axum::routing::Route;
+        eprintln!("RequestFacts {}", size_of::<crate::request::RequestFacts>());
+        eprintln!("HeadFields {}", size_of::<crate::plan::HeadFields>());
+        eprintln!("Next {}", size_of::<super::Next<B>>());
+        eprintln!(
+            "ResponseFuture {}",
+            size_of::<super::ResponseFuture<S, B, B>>()
+        );
+        eprintln!(
+            "ConditionalBody {}",
+            size_of::<crate::body::ConditionalBody<B>>()
+        );
+        eprintln!("Buffering {}", size_of::<super::Buffering<B>>());
+        eprintln!("Verdict {}", size_of::<crate::plan::Verdict>());
+        eprintln!("Decision {}", size_of::<crate::decision::Decision>());
     }
 }

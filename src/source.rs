@@ -430,6 +430,7 @@ impl Representation {
         &self.headers
     }
 
+    #[cfg(feature = "axum")]
     pub(crate) fn into_headers(self) -> HeaderMap {
         self.headers
     }
