@@ -304,7 +304,7 @@ impl<B: Body> Body for ConditionalBody<B> {
 
 /// How reading a body for its tag ended.
 #[derive(Debug)]
-pub(crate) enum BodyEnd<E> {
+pub(crate) enum ReadEnd<E> {
     /// The body ended.
     Complete,
     /// The body has more bytes than the buffer limit.
@@ -338,13 +338,13 @@ impl<B: Body> Reading<B> {
         cx: &mut Context<'_>,
         limit: usize,
         wait: bool,
-    ) -> Poll<BodyEnd<B::Error>> {
+    ) -> Poll<ReadEnd<B::Error>> {
         loop {
             let frame = match self.body.as_mut().poll_frame(cx) {
                 Poll::Pending if wait => return Poll::Pending,
-                Poll::Pending => return Poll::Ready(BodyEnd::NotReady),
-                Poll::Ready(None) => return Poll::Ready(BodyEnd::Complete),
-                Poll::Ready(Some(Err(error))) => return Poll::Ready(BodyEnd::Failed(error)),
+                Poll::Pending => return Poll::Ready(ReadEnd::NotReady),
+                Poll::Ready(None) => return Poll::Ready(ReadEnd::Complete),
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(ReadEnd::Failed(error)),
                 Poll::Ready(Some(Ok(frame))) => frame,
             };
             match frame.into_data() {
@@ -352,7 +352,7 @@ impl<B: Body> Reading<B> {
                     // Moves the buffer for `Bytes` data: chunks are kept as they came.
                     self.chunks.push(data.copy_to_bytes(data.remaining()));
                     if self.chunks.byte_len() > limit {
-                        return Poll::Ready(BodyEnd::OverLimit);
+                        return Poll::Ready(ReadEnd::OverLimit);
                     }
                 }
                 Err(frame) => {
@@ -379,37 +379,96 @@ impl<B: Body> Reading<B> {
 
     /// The body to send after reading ended with `end`: the chunks read, then the trailers,
     /// the rest of the body, or the error.
-    pub(crate) fn into_body(self, end: BodyEnd<B::Error>) -> ConditionalBody<B> {
+    pub(crate) fn into_body(self, end: ReadEnd<B::Error>) -> ConditionalBody<B> {
         let Self {
             body,
             chunks,
             trailers,
         } = self;
         match end {
-            BodyEnd::Complete => ConditionalBody::complete(chunks, trailers),
-            BodyEnd::OverLimit | BodyEnd::NotReady => {
+            ReadEnd::Complete => ConditionalBody::complete(chunks, trailers),
+            ReadEnd::OverLimit | ReadEnd::NotReady => {
                 ConditionalBody::resume(chunks, trailers, body)
             }
-            BodyEnd::Failed(error) => ConditionalBody::failed(chunks, error),
+            ReadEnd::Failed(error) => ConditionalBody::failed(chunks, error),
         }
     }
 }
 
-/// Data frames become `Bytes`; for a `Bytes` body this moves the same buffer, no copy.
-#[cfg(feature = "axum")]
-impl ConditionalBody<axum_core::body::Body> {
-    /// As axum's own body ([`AxumBodyLayer`](crate::AxumBodyLayer)): a body passed through is
-    /// handed over as it is, the content of a 304 or 412 becomes an empty body of no size (a box
-    /// of it takes no allocation), and only a body that was read is boxed.
-    // Inlined where the response is built, so a body passed through is not matched again.
+/// The body type the layer answers with, named by the layer's second type parameter: `()` for
+/// [`ConditionalBody`] around the inner service's body (any inner service), [`AxumBody`] for
+/// axum's own body type.
+pub trait ResponseBody<B: Body>: output::Sealed {
+    /// The body of the layer's responses.
+    type Body;
+
+    /// The body of a response the layer made.
+    fn from_conditional(body: ConditionalBody<B>) -> Self::Body;
+}
+
+mod output {
+    /// Only this crate's body types answer: the layer's responses are the ones it builds.
+    pub trait Sealed {}
+
+    impl Sealed for () {}
+
+    #[cfg(feature = "axum")]
+    impl Sealed for super::AxumBody {}
+}
+
+/// [`ConditionalBody`] around the inner service's body: the layer's default.
+impl<B: Body> ResponseBody<B> for () {
+    type Body = ConditionalBody<B>;
+
     #[inline(always)]
-    pub(crate) fn into_axum(self) -> axum_core::body::Body {
-        use axum_core::body::Body as AxumBody;
-        match self.kind {
+    fn from_conditional(body: ConditionalBody<B>) -> Self::Body {
+        body
+    }
+}
+
+/// The layer answering with axum's own body type, `axum::body::Body` (feature `axum`):
+/// [`ConditionalLayer::axum_body`](crate::ConditionalLayer::axum_body) makes it.
+///
+/// axum's `Router::layer` turns every layer's response body into `axum::body::Body`, boxing it
+/// once more unless it already is one. With this, a response the layer sends on keeps the body
+/// the handler made, the content of a 304 or 412 is an empty body of no size (a box of it takes
+/// no allocation), and only a body the layer read to tag it is boxed.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower_conditional::{AxumBody, ConditionalLayer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let layer: ConditionalLayer<AxumBody> = ConditionalLayer::new().axum_body();
+/// let app: Router = Router::new().route("/", get(|| async { "Hello" })).layer(layer);
+/// let response = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// let etag = response.headers()[header::ETAG].clone();
+/// let revalidate = Request::get("/").header(header::IF_NONE_MATCH, etag);
+/// let response = app.oneshot(revalidate.body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+/// # }
+/// ```
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AxumBody;
+
+#[cfg(feature = "axum")]
+impl ResponseBody<axum_core::body::Body> for AxumBody {
+    type Body = axum_core::body::Body;
+
+    // Inlined where the response is built, so a body sent on is not matched again.
+    #[inline(always)]
+    fn from_conditional(body: ConditionalBody<axum_core::body::Body>) -> Self::Body {
+        use axum_core::body::Body as Axum;
+        match body.kind {
             Kind::PassThrough { inner } => inner,
-            Kind::Empty => AxumBody::empty(),
-            Kind::Omitted => AxumBody::new(Omitted),
-            kind => AxumBody::new(ConditionalBody { kind }),
+            Kind::Empty => Axum::empty(),
+            Kind::Omitted => Axum::new(Omitted),
+            kind => Axum::new(ConditionalBody { kind }),
         }
     }
 }

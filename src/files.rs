@@ -34,8 +34,8 @@
 //! revalidations included, costs the `stat` calls `ServeDir` makes too (the path, then its
 //! `index.html` or precompressed variants), one hop to a blocking thread, and a lookup in a
 //! bounded cache ([`FileTags::max_entries`], default
-//! [`DEFAULT_MAX_ENTRIES`]); the file is not opened. Files larger than
-//! [`FileTags::max_file_size`] (default [`DEFAULT_MAX_FILE_SIZE`]) are not hashed: the source
+//! [`DEFAULT_MAX_ENTRIES`](Self::DEFAULT_MAX_ENTRIES)); the file is not opened. Files larger than
+//! [`FileTags::max_file_size`] (default [`DEFAULT_MAX_FILE_SIZE`](Self::DEFAULT_MAX_FILE_SIZE)) are not hashed: the source
 //! answers [`Current::Unknown`] for them, and the layer uses `ServeDir`'s own metadata
 //! validators, as without a source.
 //!
@@ -101,24 +101,16 @@ use http::header::{ACCEPT_ENCODING, VARY};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, request};
 
 use crate::EntityTag;
-use crate::fields::parse_qvalue;
-use crate::hash::IncrementalTag;
-use crate::source::{Current, Representation, SourceFuture, ValidatorSource};
+use crate::Representation;
+use crate::rfc::fields::parse_qvalue;
+use crate::rfc::hash::IncrementalTag;
+use crate::source::{Current, SourceFuture, ValidatorSource};
 
-/// The default [`FileTags::max_file_size`]: 64 MiB.
-///
-/// ```
-/// assert_eq!(tower_conditional::files::DEFAULT_MAX_FILE_SIZE, 64 << 20);
-/// ```
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+/// The default [`FileTags::max_file_size`].
+const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
-/// The default [`FileTags::max_entries`]: tags of 4096 file versions (a few hundred bytes
-/// each, path included: about 1 MiB).
-///
-/// ```
-/// assert_eq!(tower_conditional::files::DEFAULT_MAX_ENTRIES, 4096);
-/// ```
-pub const DEFAULT_MAX_ENTRIES: usize = 4096;
+/// The default [`FileTags::max_entries`].
+const DEFAULT_MAX_ENTRIES: usize = 4096;
 
 /// How long after its last change a file's tag is recomputed for every request instead of
 /// kept: longer than the timestamp granularity of common file systems (2 s on FAT, 1 s on
@@ -190,6 +182,25 @@ impl Variants {
 }
 
 impl FileTags {
+    /// The default [`max_file_size`](Self::max_file_size): 64 MiB.
+    ///
+    /// ```
+    /// use tower_conditional::files::FileTags;
+    ///
+    /// assert_eq!(FileTags::DEFAULT_MAX_FILE_SIZE, 64 << 20);
+    /// ```
+    pub const DEFAULT_MAX_FILE_SIZE: u64 = DEFAULT_MAX_FILE_SIZE;
+
+    /// The default [`max_entries`](Self::max_entries): tags of 4096 file versions (a few
+    /// hundred bytes each, path included: about 1 MiB).
+    ///
+    /// ```
+    /// use tower_conditional::files::FileTags;
+    ///
+    /// assert_eq!(FileTags::DEFAULT_MAX_ENTRIES, 4096);
+    /// ```
+    pub const DEFAULT_MAX_ENTRIES: usize = DEFAULT_MAX_ENTRIES;
+
     /// Tags for the files under `root`, mapped from request paths as `ServeDir::new(root)`
     /// maps them (a relative `root` is relative to the working directory).
     ///
@@ -293,7 +304,7 @@ impl FileTags {
         self
     }
 
-    /// Files larger than this many bytes are not hashed (default [`DEFAULT_MAX_FILE_SIZE`]):
+    /// Files larger than this many bytes are not hashed (default [`DEFAULT_MAX_FILE_SIZE`](Self::DEFAULT_MAX_FILE_SIZE)):
     /// the source answers [`Current::Unknown`] for them, so `ServeDir`'s own validators
     /// (modification time and size) are used.
     ///
@@ -308,7 +319,7 @@ impl FileTags {
         self
     }
 
-    /// The most file versions whose tags are kept (default [`DEFAULT_MAX_ENTRIES`]); beyond
+    /// The most file versions whose tags are kept (default [`DEFAULT_MAX_ENTRIES`](Self::DEFAULT_MAX_ENTRIES)); beyond
     /// it the least recently used is forgotten, and hashed again when asked for. With `0`
     /// nothing is kept and every request reads its file.
     ///

@@ -4,6 +4,7 @@
 //! plan functions, and built by the head edits of `response.rs`.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -14,25 +15,26 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 use tower::Service;
 
-use crate::body::{BodyEnd, ConditionalBody, Reading};
+use crate::Representation;
+use crate::body::{ConditionalBody, ReadEnd, Reading, ResponseBody};
+use crate::config::{Config, ResponseInfo};
 use crate::decision::{Decision, PassReason, TagOrigin};
-use crate::fields::content_length;
-use crate::layer::{Config, ResponseInfo};
-use crate::plan::{
-    AfterReading, ResponsePlan, Verdict, after_reading, plan_response, prepare_head, verdict,
-};
-use crate::precondition::{Outcome, ValidatorsRef};
-use crate::problem::Refusal;
-use crate::range::{remove_range, whole_representation_request};
-use crate::request::{
-    RequestFacts, RequestPlan, SourceAnswer, SourceVerdict, judge_with_source, plan_request,
-    remove_epoch_dates, remove_preconditions,
-};
-use crate::response::{
+use crate::plan::head::{
     ContentFields, carry_the_held_tag, into_not_modified, into_precondition_failed, refusal_head,
     remove_content_fields, representation_not_modified, set_generated_tag,
 };
-use crate::source::{Representation, SourceFuture};
+use crate::plan::request::{
+    Answer, RequestFacts, RequestPlan, SourcePlan, plan_request, plan_with_source,
+    remove_epoch_dates, remove_preconditions,
+};
+use crate::plan::response::{
+    AfterReading, ResponsePlan, Verdict, after_reading, plan_response, prepare_head, verdict,
+};
+use crate::rfc::fields::content_length;
+use crate::rfc::precondition::{Outcome, ValidatorsRef};
+use crate::rfc::problem::Refusal;
+use crate::rfc::range::{ask_again_request, remove_range};
+use crate::source::SourceFuture;
 
 pin_project! {
     /// Response future of [`Conditional`](crate::Conditional).
@@ -55,7 +57,7 @@ pin_project! {
     /// assert_eq!(future.await.unwrap().status(), StatusCode::OK);
     /// # }
     /// ```
-    pub struct ResponseFuture<S, ReqBody, B>
+    pub struct ResponseFuture<S, ReqBody, B, O = ()>
     where
         S: Service<Request<ReqBody>>,
         B: Body,
@@ -66,6 +68,8 @@ pin_project! {
         // What it takes to ask again for the whole representation, for a GET with `Range` and
         // `If-Range` only.
         again: Option<Box<AskAgain<S, ReqBody>>>,
+        // The body type of its response (`ConditionalLayer`'s type parameter).
+        output: PhantomData<fn() -> O>,
     }
 }
 
@@ -81,7 +85,7 @@ pin_project! {
         /// Waiting for the inner service. `request` is `None` when the response passes through.
         Inner { #[pin] future: S::Future, request: Option<RequestFacts> },
         /// Reading the body to generate its tag. `None` once taken to build the response.
-        Reading { reading: Option<Buffering<B>> },
+        Reading { reading: Option<ReadingResponse<B>> },
         /// Waiting for a clone of the inner service to be ready to be asked again.
         AskingAgain { request: Option<RequestFacts> },
         /// Answered without the inner service; `None` once sent. Boxed: rare, and large beside
@@ -98,7 +102,7 @@ pub(crate) struct AskAgain<S, ReqBody> {
     request: Request<ReqBody>,
 }
 
-impl<S, ReqBody, B> ResponseFuture<S, ReqBody, B>
+impl<S, ReqBody, B, O> ResponseFuture<S, ReqBody, B, O>
 where
     S: Service<Request<ReqBody>>,
     B: Body,
@@ -120,6 +124,7 @@ where
             },
             config,
             again,
+            output: PhantomData,
         }
     }
 
@@ -131,6 +136,7 @@ where
             },
             config,
             again: None,
+            output: PhantomData,
         }
     }
 
@@ -147,6 +153,7 @@ where
             },
             config,
             again: None,
+            output: PhantomData,
         }
     }
 }
@@ -154,7 +161,7 @@ where
 /// Carries out [`plan_request`] for a request about to go to `service`: what the response
 /// future keeps of it, and, where a 206 may have to be asked again, a clone of the service and
 /// of the request without its range. Dates that name no version are removed from it.
-pub(crate) fn prepare<S, ReqBody>(
+pub(crate) fn prepare_request<S, ReqBody>(
     request: &mut Request<ReqBody>,
     service: &S,
     config: &Config,
@@ -164,16 +171,17 @@ where
     S: Clone,
     ReqBody: Default,
 {
+    let uri = config.skip.as_ref().map(|_| request.uri());
     let plan = plan_request(
         request.method(),
         request.headers(),
-        request.uri(),
-        config,
+        uri,
+        config.decisions,
         representation,
     );
     match plan {
         RequestPlan::PassThrough => (None, None),
-        RequestPlan::Judge {
+        RequestPlan::Evaluate {
             facts,
             may_ask_again,
             epoch_dates,
@@ -184,7 +192,7 @@ where
             let again = may_ask_again.then(|| {
                 Box::new(AskAgain {
                     service: service.clone(),
-                    request: whole_representation_request(request),
+                    request: ask_again_request(request),
                 })
             });
             (Some(facts), again)
@@ -192,32 +200,16 @@ where
     }
 }
 
-impl<S, ReqBody, B> Future for ResponseFuture<S, ReqBody, B>
+impl<S, ReqBody, B, O> Future for ResponseFuture<S, ReqBody, B, O>
 where
     S: Service<Request<ReqBody>, Response = Response<B>> + Clone,
     ReqBody: Default,
     B: Body,
+    O: ResponseBody<B>,
 {
-    type Output = Result<Response<ConditionalBody<B>>, S::Error>;
+    type Output = Result<Response<O::Body>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.poll_response(cx)
-    }
-}
-
-impl<S, ReqBody, B> ResponseFuture<S, ReqBody, B>
-where
-    S: Service<Request<ReqBody>, Response = Response<B>> + Clone,
-    ReqBody: Default,
-    B: Body,
-{
-    /// [`Future::poll`], inlined into the futures that convert its response, so that they
-    /// build theirs in place.
-    #[inline(always)]
-    pub(crate) fn poll_response(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Response<ConditionalBody<B>>, S::Error>> {
         let mut this = self.project();
         loop {
             let next = match this.state.as_mut().project() {
@@ -226,18 +218,16 @@ where
                     let Some((mut service, mut request)) = call.take() else {
                         return Poll::Pending;
                     };
-                    match judge_with_source(
+                    match plan_with_source(
                         current,
                         request.method(),
                         request.headers(),
-                        this.config,
+                        &this.config.write,
                     ) {
-                        SourceVerdict::Answer(answer) => Next::Respond(answer_from_source(
-                            answer,
-                            request.headers(),
-                            this.config,
-                        )),
-                        SourceVerdict::Call {
+                        SourcePlan::Answer(answer) => {
+                            Next::Respond(answer_response(answer, request.headers(), this.config))
+                        }
+                        SourcePlan::Call {
                             representation,
                             stale_range,
                             judged,
@@ -248,8 +238,12 @@ where
                             if judged {
                                 remove_preconditions(request.headers_mut());
                             }
-                            let (facts, again) =
-                                prepare(&mut request, &service, this.config, representation);
+                            let (facts, again) = prepare_request(
+                                &mut request,
+                                &service,
+                                this.config,
+                                representation,
+                            );
                             *this.again = again;
                             this.state.set(State::Inner {
                                 future: service.call(request),
@@ -296,7 +290,7 @@ where
                     } = *again;
                     this.state.set(State::Inner {
                         future: service.call(whole),
-                        request: Some(request.without_if_range()),
+                        request: Some(request.asked_again()),
                     });
                     continue;
                 }
@@ -311,7 +305,8 @@ where
             match next {
                 Next::Respond(response) => {
                     this.state.set(State::Done);
-                    return Poll::Ready(Ok(response));
+                    // Converted where it is built, so that a body sent on is not moved again.
+                    return Poll::Ready(Ok(response.map(O::from_conditional)));
                 }
                 Next::Read(buffering) => this.state.set(State::Reading {
                     reading: Some(buffering),
@@ -344,7 +339,7 @@ fn pass_through<B: Body>(response: Response<B>, config: &Config) -> Response<Con
 #[allow(clippy::large_enum_variant)]
 enum Next<B: Body> {
     Respond(Response<ConditionalBody<B>>),
-    Read(Buffering<B>),
+    Read(ReadingResponse<B>),
     AskAgain(RequestFacts),
 }
 
@@ -355,7 +350,7 @@ fn respond_to<B: Body>(
     response: Response<B>,
     request: RequestFacts,
     config: &Config,
-    can_ask_again: bool,
+    ask_again: bool,
 ) -> Next<B> {
     let (mut head, body) = response.into_parts();
     let (fields, origin) = prepare_head(&mut head, &request);
@@ -368,20 +363,20 @@ fn respond_to<B: Body>(
         || skipped(config, &request, &head),
     );
     match plan {
-        ResponsePlan::Pass(reason) => Next::Respond(send(
+        ResponsePlan::PassThrough(reason) => Next::Respond(send(
             head,
             ConditionalBody::pass_through(body),
             &request,
             Decision::passed(reason),
         )),
-        ResponsePlan::NotModified => Next::Respond(send(
+        ResponsePlan::InnerNotModified => Next::Respond(send(
             head,
             ConditionalBody::omitted(),
             &request,
             Decision::passed(PassReason::Status),
         )),
         // Nothing to judge, nothing to record: sent as it is.
-        ResponsePlan::Judge(_)
+        ResponsePlan::Evaluate(_)
             if request.conditions().is_none() && !Decision::wanted(request.decisions) =>
         {
             Next::Respond(Response::from_parts(
@@ -389,23 +384,25 @@ fn respond_to<B: Body>(
                 ConditionalBody::pass_through(body),
             ))
         }
-        ResponsePlan::Judge(passed) => {
+        ResponsePlan::Evaluate(passed) => {
             let decision = Decision {
                 passed,
                 ..Decision::new(origin)
             };
             let body = ConditionalBody::pass_through(body);
             let size = || body.size_hint().exact();
-            let judging = Judging {
+            let judging = VerdictInputs {
                 request: &request,
-                can_ask_again,
+                ask_again,
                 tag_suffix: fields.tag_suffix,
                 content_fields: fields.content_fields,
             };
-            let verdict = judging.judge_head(&mut head, decision, size);
-            judged(verdict, head, request, config.problem_details, || body)
+            let verdict = judging.reach_verdict(&mut head, decision, size);
+            response_for_verdict(verdict, head, request, config.write.problem_details, || {
+                body
+            })
         }
-        ResponsePlan::Tag => Next::Read(Buffering {
+        ResponsePlan::GenerateTag => Next::Read(ReadingResponse {
             head,
             content_fields: fields.content_fields,
             reading: Reading::new(body),
@@ -415,7 +412,7 @@ fn respond_to<B: Body>(
 }
 
 /// A body being read, with what is needed to build the response afterwards.
-struct Buffering<B: Body> {
+struct ReadingResponse<B: Body> {
     head: response::Parts,
     /// The content fields the head has (read in `prepare_head`'s one pass).
     content_fields: ContentFields,
@@ -423,9 +420,9 @@ struct Buffering<B: Body> {
     request: RequestFacts,
 }
 
-impl<B: Body> Buffering<B> {
+impl<B: Body> ReadingResponse<B> {
     /// Carries out [`after_reading`].
-    fn finish(self, end: BodyEnd<B::Error>, config: &Config, can_ask_again: bool) -> Next<B> {
+    fn finish(self, end: ReadEnd<B::Error>, config: &Config, ask_again: bool) -> Next<B> {
         let Self {
             mut head,
             content_fields,
@@ -433,9 +430,9 @@ impl<B: Body> Buffering<B> {
             request,
         } = self;
         let len = reading.chunks().byte_len();
-        let judging = Judging {
+        let judging = VerdictInputs {
             request: &request,
-            can_ask_again,
+            ask_again,
             tag_suffix: 0,
             content_fields,
         };
@@ -449,18 +446,20 @@ impl<B: Body> Buffering<B> {
                 set_generated_tag(&mut head.headers, tag, len, trailers, content_length);
                 let decision = Decision::new(TagOrigin::Generated);
                 let size = || Some(len as u64);
-                let verdict = judging.judge_head(&mut head, decision, size);
+                let verdict = judging.reach_verdict(&mut head, decision, size);
                 // The body is built only for the response that sends it.
-                judged(verdict, head, request, config.problem_details, || {
+                response_for_verdict(verdict, head, request, config.write.problem_details, || {
                     reading.into_body(end)
                 })
             }
-            AfterReading::Judge(reason) => {
+            AfterReading::Evaluate(reason) => {
                 let body = reading.into_body(end);
                 let size = || body.size_hint().exact();
                 let decision = Decision::passed(reason);
-                let verdict = judging.judge_head(&mut head, decision, size);
-                judged(verdict, head, request, config.problem_details, || body)
+                let verdict = judging.reach_verdict(&mut head, decision, size);
+                response_for_verdict(verdict, head, request, config.write.problem_details, || {
+                    body
+                })
             }
             AfterReading::Fail => Next::Respond(send(
                 head,
@@ -472,12 +471,12 @@ impl<B: Body> Buffering<B> {
     }
 }
 
-/// What follows a [`Judging::judge_head`]: the response with the body its verdict calls for
+/// What follows a [`VerdictInputs::reach_verdict`]: the response with the body its verdict calls for
 /// (`body` is built only when it is sent; `problem` is a 412's problem details), or asking
 /// again.
 // Inlined, as `respond_to` is: the response is built once, in place.
 #[inline(always)]
-fn judged<B: Body>(
+fn response_for_verdict<B: Body>(
     verdict: Verdict,
     mut head: response::Parts,
     request: RequestFacts,
@@ -485,7 +484,7 @@ fn judged<B: Body>(
     body: impl FnOnce() -> ConditionalBody<B>,
 ) -> Next<B> {
     let body = match verdict {
-        Verdict::AskAgainWithoutRange => return Next::AskAgain(request),
+        Verdict::AskAgain => return Next::AskAgain(request),
         Verdict::Send => body(),
         Verdict::NotModified { .. } => ConditionalBody::omitted(),
         Verdict::PreconditionFailed(precondition) => {
@@ -504,21 +503,21 @@ fn refusal_body<B: Body>(body: Option<Bytes>) -> ConditionalBody<B> {
 }
 
 /// What judging a response head needs besides the head.
-struct Judging<'a> {
+struct VerdictInputs<'a> {
     request: &'a RequestFacts,
     /// Whether a range of another version can be asked again without `Range`.
-    can_ask_again: bool,
+    ask_again: bool,
     /// The length of the coding suffix of the head's tag ([`prepare_head`]).
     tag_suffix: u8,
     /// The content fields the head has.
     content_fields: ContentFields,
 }
 
-impl Judging<'_> {
+impl VerdictInputs<'_> {
     /// Carries out the head edits of a [`verdict`] (a 304's or a 412's) and records the
-    /// decision. `AskAgainWithoutRange` is returned only when the request can be asked again;
+    /// decision. `AskAgain` is returned only when the request can be asked again;
     /// `size` is the body's length, when known.
-    fn judge_head(
+    fn reach_verdict(
         &self,
         head: &mut response::Parts,
         mut decision: Decision,
@@ -544,11 +543,11 @@ impl Judging<'_> {
             validators,
         ) {
             // Without a clone of the service and the request, the range is sent as it is.
-            Verdict::AskAgainWithoutRange if !self.can_ask_again => Verdict::Send,
+            Verdict::AskAgain if !self.ask_again => Verdict::Send,
             verdict => verdict,
         };
         match verdict {
-            Verdict::AskAgainWithoutRange => return verdict,
+            Verdict::AskAgain => return verdict,
             Verdict::Send => {}
             Verdict::NotModified { held_form } => {
                 decision.outcome = Outcome::NotModified;
@@ -586,13 +585,13 @@ fn send<B: Body>(
 }
 
 /// Builds the answer a validator source's verdict stands for, without the inner service.
-fn answer_from_source<B: Body>(
-    answer: SourceAnswer,
+fn answer_response<B: Body>(
+    answer: Answer,
     conditions: &HeaderMap,
     config: &Config,
 ) -> Response<ConditionalBody<B>> {
     let (mut head, body, decision) = match answer {
-        SourceAnswer::NotModified {
+        Answer::NotModified {
             representation,
             held_form,
         } => (
@@ -604,8 +603,9 @@ fn answer_from_source<B: Body>(
                 ..Decision::new(TagOrigin::Source)
             },
         ),
-        SourceAnswer::Refused(refusal, validators) => {
-            let (head, body) = refusal_head(refusal, validators.as_ref(), config.problem_details);
+        Answer::Refused(refusal, validators) => {
+            let (head, body) =
+                refusal_head(refusal, validators.as_ref(), config.write.problem_details);
             let decision = match refusal {
                 Refusal::Failed(_) => Decision {
                     outcome: Outcome::PreconditionFailed,
@@ -632,8 +632,8 @@ fn answer_from_source<B: Body>(
 pub(crate) fn precondition_required_response<B: Body>(
     config: &Config,
 ) -> Response<ConditionalBody<B>> {
-    answer_from_source(
-        SourceAnswer::Refused(Refusal::Required, None),
+    answer_response(
+        Answer::Refused(Refusal::Required, None),
         &HeaderMap::new(),
         config,
     )
@@ -657,8 +657,14 @@ mod size_probe {
         use std::mem::size_of;
         type B = axum::body::Body;
         type S = axum::routing::Route;
-        eprintln!("RequestFacts {}", size_of::<crate::request::RequestFacts>());
-        eprintln!("HeadFields {}", size_of::<crate::plan::HeadFields>());
+        eprintln!(
+            "RequestFacts {}",
+            size_of::<crate::plan::request::RequestFacts>()
+        );
+        eprintln!(
+            "HeadFields {}",
+            size_of::<crate::plan::response::HeadFields>()
+        );
         eprintln!("Next {}", size_of::<super::Next<B>>());
         eprintln!(
             "ResponseFuture {}",
@@ -668,8 +674,8 @@ mod size_probe {
             "ConditionalBody {}",
             size_of::<crate::body::ConditionalBody<B>>()
         );
-        eprintln!("Buffering {}", size_of::<super::Buffering<B>>());
-        eprintln!("Verdict {}", size_of::<crate::plan::Verdict>());
+        eprintln!("ReadingResponse {}", size_of::<super::ReadingResponse<B>>());
+        eprintln!("Verdict {}", size_of::<crate::plan::response::Verdict>());
         eprintln!("Decision {}", size_of::<crate::decision::Decision>());
     }
 }

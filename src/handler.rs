@@ -37,11 +37,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response, StatusCode, request};
 
-use crate::layer::Config;
-use crate::precondition::judge;
-use crate::problem::Refusal;
-use crate::request::Conditions;
-use crate::response::{refusal_head, representation_not_modified};
+use crate::config::Config;
+use crate::plan::head::{refusal_head, representation_not_modified};
+use crate::plan::request::Conditions;
+use crate::rfc::precondition::evaluate;
+use crate::rfc::problem::Refusal;
+use crate::rfc::range::if_range_allows_range;
 use crate::{Outcome, Representation};
 
 /// A request's method and precondition fields, to judge against a representation a handler
@@ -135,7 +136,7 @@ impl Preconditions {
     pub fn new(method: Method, headers: &HeaderMap) -> Self {
         Self {
             method,
-            conditions: Conditions::preconditions_and_codings(headers),
+            conditions: Conditions::for_handler(headers),
             settings: None,
         }
     }
@@ -172,12 +173,33 @@ impl Preconditions {
     /// assert_eq!(preconditions.evaluate(Some(&v2)), Outcome::Proceed);
     /// ```
     pub fn evaluate(&self, current: Option<&Representation>) -> Outcome {
-        judge(
+        evaluate(
             &self.method,
             &self.conditions,
             current.map(|representation| representation.validators().borrowed()),
         )
         .outcome
+    }
+
+    /// Step 5 of RFC 9110 §13.2.2, for a handler that serves ranges itself: whether the
+    /// request's `Range` may be honoured given its `If-Range`. `true` when there is no
+    /// `If-Range`, or when it names `current` (an entity tag equal under the strong comparison,
+    /// or exactly its modification date, §13.1.5); otherwise the whole representation is sent,
+    /// so that a resumed download is never stitched from two versions.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, Method, header::IF_RANGE};
+    /// use tower_conditional::{EntityTag, Preconditions, Representation};
+    ///
+    /// let current = Representation::new().with_etag(EntityTag::strong("v2").unwrap());
+    /// let mut request = HeaderMap::new();
+    /// request.insert(IF_RANGE, HeaderValue::from_static("\"v1\""));
+    /// assert!(!Preconditions::new(Method::GET, &request).if_range_allows(&current));
+    /// request.insert(IF_RANGE, HeaderValue::from_static("\"v2\""));
+    /// assert!(Preconditions::new(Method::GET, &request).if_range_allows(&current));
+    /// ```
+    pub fn if_range_allows(&self, current: &Representation) -> bool {
+        if_range_allows_range(&self.conditions, current.validators())
     }
 
     /// `Ok(())` when the handler should go on; otherwise the [`Early`] answer to send instead:
@@ -259,13 +281,13 @@ impl Preconditions {
     pub fn check(&self, current: Option<&Representation>) -> Result<(), Early> {
         let config = self.settings.as_ref().map(|settings| &*settings.0);
         let creates = config.map_or(self.method == Method::PUT, |config| {
-            config.creates(&self.method)
+            config.write.creates(&self.method)
         });
         if current.is_none() && !creates {
             return Ok(());
         }
         let validators = current.map(Representation::validators);
-        let judgement = judge(
+        let judgement = evaluate(
             &self.method,
             &self.conditions,
             validators.map(|validators| validators.borrowed()),
@@ -280,7 +302,7 @@ impl Preconditions {
                 body: None,
             }),
             (Outcome::NotModified | Outcome::PreconditionFailed, _) => {
-                let problem_details = config.is_some_and(|config| config.problem_details);
+                let problem_details = config.is_some_and(|config| config.write.problem_details);
                 let (head, body) =
                     refusal_head(Refusal::Failed(judgement.by), validators, problem_details);
                 Err(Early {

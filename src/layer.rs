@@ -1,24 +1,13 @@
-use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::Method;
 use tower::Layer;
 
 use crate::TagHash;
+use crate::config::{Config, DEFAULT_BUFFER_LIMIT, ResponseInfo, Skip};
 use crate::service::Conditional;
 use crate::source::{SharedSource, ValidatorSource};
-
-/// The default [`ConditionalLayer::buffer_limit`]: 1 MiB.
-///
-/// ```
-/// use tower_conditional::{ConditionalLayer, DEFAULT_BUFFER_LIMIT};
-///
-/// assert_eq!(DEFAULT_BUFFER_LIMIT, 1 << 20);
-/// // Twice the default:
-/// let layer = ConditionalLayer::new().buffer_limit(2 * DEFAULT_BUFFER_LIMIT);
-/// # let _ = layer;
-/// ```
-pub const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
 
 /// Applies [`Conditional`] to a service: entity tags for GET/HEAD responses, and
 /// `304 Not Modified` / `412 Precondition Failed` answers per RFC 9110 §13.
@@ -37,16 +26,49 @@ pub const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
 ///     .hash(TagHash::CollisionResistant)
 ///     .skip_when(|response| response.uri().path().starts_with("/live/"));
 /// ```
-#[derive(Clone, Debug, Default)]
-pub struct ConditionalLayer {
+///
+/// Its type parameter names the body its responses have: `()` (the default) for
+/// [`ConditionalBody`](crate::ConditionalBody) around the inner service's body, whatever that
+/// is; [`AxumBody`](crate::AxumBody) (feature `axum`, [`axum_body`](Self::axum_body)) for
+/// axum's own body type.
+#[derive(Debug)]
+pub struct ConditionalLayer<O = ()> {
     // Shared with every service the layer makes: `layer` is called per route, and by some
     // routers per request.
     config: Arc<Config>,
+    output: PhantomData<fn() -> O>,
+}
+
+impl<O> Clone for ConditionalLayer<O> {
+    fn clone(&self) -> Self {
+        Self {
+            config: Arc::clone(&self.config),
+            output: PhantomData,
+        }
+    }
+}
+
+impl Default for ConditionalLayer {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ConditionalLayer {
+    /// The default [`buffer_limit`](Self::buffer_limit): 1 MiB.
+    ///
+    /// ```
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// assert_eq!(ConditionalLayer::DEFAULT_BUFFER_LIMIT, 1 << 20);
+    /// // Twice the default:
+    /// let layer = ConditionalLayer::new().buffer_limit(2 * ConditionalLayer::DEFAULT_BUFFER_LIMIT);
+    /// # let _ = layer;
+    /// ```
+    pub const DEFAULT_BUFFER_LIMIT: usize = DEFAULT_BUFFER_LIMIT;
+
     /// The default behaviour: strong tags from [`TagHash::CollisionResistant`] for bodies up to
-    /// [`DEFAULT_BUFFER_LIMIT`] that are ready to be read, nothing skipped beyond the built-in
+    /// [`DEFAULT_BUFFER_LIMIT`](Self::DEFAULT_BUFFER_LIMIT) that are ready to be read, nothing skipped beyond the built-in
     /// rules.
     ///
     /// ```
@@ -66,10 +88,39 @@ impl ConditionalLayer {
     /// # }
     /// ```
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            config: Arc::default(),
+            output: PhantomData,
+        }
     }
 
-    /// The most body bytes buffered to compute a tag (default [`DEFAULT_BUFFER_LIMIT`]). A larger
+    /// The same layer, answering with `axum::body::Body` instead of
+    /// [`ConditionalBody`](crate::ConditionalBody) ([`AxumBody`](crate::AxumBody)): in axum's
+    /// `Router::layer` (or around a `Router`), it spares every response the box axum puts
+    /// around any other body type. The inner service must answer with `axum::body::Body`, as
+    /// axum's routes do. Feature `axum`.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use tower_conditional::ConditionalLayer;
+    ///
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "Hello" }))
+    ///     .layer(ConditionalLayer::new().weak_tags(true).axum_body());
+    /// # let _ = app;
+    /// ```
+    #[cfg(feature = "axum")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+    pub fn axum_body(self) -> ConditionalLayer<crate::AxumBody> {
+        ConditionalLayer {
+            config: self.config,
+            output: PhantomData,
+        }
+    }
+}
+
+impl<O> ConditionalLayer<O> {
+    /// The most body bytes buffered to compute a tag (default [`DEFAULT_BUFFER_LIMIT`](Self::DEFAULT_BUFFER_LIMIT)). A larger
     /// body, whether its size hint says so up front or it turns out larger midway, is sent on
     /// untouched and without a generated tag: the chunks read so far first, then the rest as it
     /// streams. A body is never held while its next frame is not ready, unless
@@ -295,10 +346,10 @@ impl ConditionalLayer {
     /// ```
     pub fn creating_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         let methods: Vec<Method> = methods.into_iter().collect();
-        let config = Arc::make_mut(&mut self.config);
         // The default, `[PUT]`, is kept as `None`: requests then need not tell handlers.
-        config.creating = (methods != [Method::PUT]).then_some(methods);
-        config.note_write_rules();
+        Arc::make_mut(&mut self.config).set_write_rules(|rules| {
+            rules.creating = (methods != [Method::PUT]).then_some(methods);
+        });
         self
     }
 
@@ -343,9 +394,8 @@ impl ConditionalLayer {
     /// # }
     /// ```
     pub fn require_preconditions(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
-        let config = Arc::make_mut(&mut self.config);
-        config.required = methods.into_iter().collect();
-        config.note_write_rules();
+        let methods = methods.into_iter().collect();
+        Arc::make_mut(&mut self.config).set_write_rules(|rules| rules.required = methods);
         self
     }
 
@@ -393,9 +443,7 @@ impl ConditionalLayer {
     /// # }
     /// ```
     pub fn problem_details(mut self, enabled: bool) -> Self {
-        let config = Arc::make_mut(&mut self.config);
-        config.problem_details = enabled;
-        config.note_write_rules();
+        Arc::make_mut(&mut self.config).set_write_rules(|rules| rules.problem_details = enabled);
         self
     }
 
@@ -424,177 +472,10 @@ impl ConditionalLayer {
     }
 }
 
-impl<S> Layer<S> for ConditionalLayer {
-    type Service = Conditional<S>;
+impl<S, O> Layer<S> for ConditionalLayer<O> {
+    type Service = Conditional<S, O>;
 
     fn layer(&self, inner: S) -> Self::Service {
         Conditional::with_config(inner, Arc::clone(&self.config))
-    }
-}
-
-/// What a [`ConditionalLayer::skip_when`] predicate sees of a request and its response.
-///
-/// ```
-/// use axum::{Router, body::Body, routing::get};
-/// use http::{Method, Request, StatusCode, header};
-/// use tower::ServiceExt;
-/// use tower_conditional::{ConditionalLayer, ResponseInfo};
-///
-/// // Leave HEAD, non-200 answers, images and everything under /admin/ alone.
-/// fn skip(info: &ResponseInfo<'_>) -> bool {
-///     info.method() == Method::HEAD
-///         || info.status() != StatusCode::OK
-///         || info.uri().path().starts_with("/admin/")
-///         || info.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"image/"))
-/// }
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let app: Router = Router::new()
-///     .route("/", get(|| async { "Hello" }))
-///     .route("/admin/stats", get(|| async { "42 users" }))
-///     .layer(ConditionalLayer::new().skip_when(skip));
-///
-/// let request = |uri| Request::get(uri).body(Body::empty()).unwrap();
-/// assert!(app.clone().oneshot(request("/")).await.unwrap().headers().contains_key(header::ETAG));
-/// assert!(!app.oneshot(request("/admin/stats")).await.unwrap().headers().contains_key(header::ETAG));
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct ResponseInfo<'a> {
-    pub(crate) method: &'a Method,
-    pub(crate) uri: &'a Uri,
-    pub(crate) status: StatusCode,
-    pub(crate) headers: &'a HeaderMap,
-}
-
-impl ResponseInfo<'_> {
-    /// The request method.
-    ///
-    /// ```
-    /// use http::Method;
-    /// use tower_conditional::ConditionalLayer;
-    ///
-    /// let layer = ConditionalLayer::new().skip_when(|info| info.method() == Method::HEAD);
-    /// # let _ = layer;
-    /// ```
-    pub fn method(&self) -> &Method {
-        self.method
-    }
-
-    /// The request URI.
-    ///
-    /// ```
-    /// use tower_conditional::ConditionalLayer;
-    ///
-    /// let layer = ConditionalLayer::new().skip_when(|info| info.uri().path().starts_with("/live/"));
-    /// # let _ = layer;
-    /// ```
-    pub fn uri(&self) -> &Uri {
-        self.uri
-    }
-
-    /// The response status.
-    ///
-    /// ```
-    /// use http::StatusCode;
-    /// use tower_conditional::ConditionalLayer;
-    ///
-    /// // Tag and revalidate only plain 200s, not 203s or 206s.
-    /// let layer = ConditionalLayer::new().skip_when(|info| info.status() != StatusCode::OK);
-    /// # let _ = layer;
-    /// ```
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The response headers.
-    ///
-    /// ```
-    /// use http::header::CONTENT_TYPE;
-    /// use tower_conditional::ConditionalLayer;
-    ///
-    /// let layer = ConditionalLayer::new().skip_when(|info| {
-    ///     info.headers().get(CONTENT_TYPE).is_some_and(|value| value.as_bytes().starts_with(b"video/"))
-    /// });
-    /// # let _ = layer;
-    /// ```
-    pub fn headers(&self) -> &HeaderMap {
-        self.headers
-    }
-}
-
-/// The layer's settings, shared by every clone of the service.
-#[derive(Clone, Debug)]
-pub(crate) struct Config {
-    pub(crate) buffer_limit: usize,
-    pub(crate) weak_tags: bool,
-    pub(crate) hash: TagHash,
-    pub(crate) skip: Option<Skip>,
-    pub(crate) wait_for_body: bool,
-    pub(crate) source: Option<SharedSource>,
-    pub(crate) decisions: bool,
-    /// The methods that may create a missing resource; `None` for the default, PUT.
-    pub(crate) creating: Option<Vec<Method>>,
-    /// The methods answered 428 without a guarding precondition.
-    pub(crate) required: Vec<Method>,
-    pub(crate) problem_details: bool,
-    /// Whether any of the three write settings above differs from its default: a request
-    /// then has more to check before it goes on (one test for all three where they do not).
-    pub(crate) write_rules: bool,
-}
-
-impl Config {
-    fn note_write_rules(&mut self) {
-        self.write_rules =
-            self.creating.is_some() || !self.required.is_empty() || self.problem_details;
-    }
-
-    /// Whether `method` may create a missing resource.
-    pub(crate) fn creates(&self, method: &Method) -> bool {
-        match &self.creating {
-            Some(methods) => methods.contains(method),
-            None => *method == Method::PUT,
-        }
-    }
-
-    /// Whether `method` needs a precondition (RFC 6585 §3).
-    pub(crate) fn requires(&self, method: &Method) -> bool {
-        !self.required.is_empty() && self.required.contains(method)
-    }
-
-    /// Whether a handler's [`Preconditions`](crate::Preconditions) needs these settings
-    /// passed on (a request extension): only when they differ from the defaults it assumes.
-    pub(crate) fn differs_for_handlers(&self) -> bool {
-        self.problem_details || self.creating.is_some()
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            buffer_limit: DEFAULT_BUFFER_LIMIT,
-            weak_tags: false,
-            hash: TagHash::default(),
-            skip: None,
-            wait_for_body: false,
-            source: None,
-            decisions: false,
-            creating: None,
-            required: Vec::new(),
-            problem_details: false,
-            write_rules: false,
-        }
-    }
-}
-
-type SkipFn = dyn Fn(&ResponseInfo<'_>) -> bool + Send + Sync;
-
-#[derive(Clone)]
-pub(crate) struct Skip(pub(crate) Arc<SkipFn>);
-
-impl fmt::Debug for Skip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Skip(<predicate>)")
     }
 }

@@ -274,50 +274,36 @@
 #[cfg(feature = "audit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
 pub mod audit;
-#[cfg(feature = "axum")]
-mod axum_body;
 mod body;
 mod builder;
-mod decision;
-mod etag;
-mod fields;
+mod config;
+pub mod decision;
 #[cfg(feature = "fs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
 pub mod files;
 mod future;
 mod handler;
-mod hash;
 mod layer;
-#[cfg(feature = "axum")]
-mod parts;
 mod plan;
-mod precondition;
-mod problem;
-mod range;
-mod request;
-mod response;
+mod rfc;
 mod service;
-mod source;
+pub mod source;
 #[cfg(feature = "headers")]
 mod typed;
 
 #[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use axum_body::{AxumBodyFuture, AxumBodyLayer, AxumBodyService};
+pub use body::AxumBody;
 pub use body::ConditionalBody;
 pub use builder::ServiceBuilderExt;
-pub use decision::{Decision, PassReason, TagOrigin};
-pub use etag::{EntityTag, InvalidEntityTag};
+pub use config::ResponseInfo;
 pub use future::ResponseFuture;
 pub use handler::{Early, Preconditions};
-pub use hash::TagHash;
-pub use layer::{ConditionalLayer, DEFAULT_BUFFER_LIMIT, ResponseInfo};
-pub use precondition::{Outcome, Validators, evaluate};
-pub use range::if_range_allows_range;
+pub use layer::ConditionalLayer;
+pub use rfc::etag::{EntityTag, InvalidEntityTag};
+pub use rfc::hash::TagHash;
+pub use rfc::precondition::Outcome;
+pub use rfc::representation::Representation;
 pub use service::Conditional;
-pub use source::{BoxError, Current, Representation, SourceFuture, ValidatorSource};
-#[cfg(feature = "headers")]
-#[cfg_attr(docsrs, doc(cfg(feature = "headers")))]
-pub use typed::TypedPreconditions;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

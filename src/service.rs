@@ -1,3 +1,5 @@
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -5,11 +7,12 @@ use http::{Request, Response};
 use http_body::Body;
 use tower::Service;
 
-use crate::body::ConditionalBody;
-use crate::future::{ResponseFuture, precondition_required_response, prepare};
+use crate::body::ResponseBody;
+use crate::config::Config;
+use crate::future::{ResponseFuture, precondition_required_response, prepare_request};
 use crate::handler::HandlerSettings;
-use crate::layer::{ConditionalLayer, Config};
-use crate::request::{consults_source, precondition_required};
+
+use crate::plan::request::{consults_source, precondition_required};
 
 /// Middleware that gives GET/HEAD responses entity tags and answers conditional requests with
 /// `304 Not Modified` or `412 Precondition Failed` (RFC 9110 §13).
@@ -37,10 +40,32 @@ use crate::request::{consults_source, precondition_required};
 /// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
 /// # }
 /// ```
-#[derive(Clone, Debug)]
-pub struct Conditional<S> {
+///
+/// Its second type parameter names the body its responses have, as
+/// [`ConditionalLayer`](crate::ConditionalLayer)'s does.
+pub struct Conditional<S, O = ()> {
     inner: S,
     config: Arc<Config>,
+    output: PhantomData<fn() -> O>,
+}
+
+impl<S: Clone, O> Clone for Conditional<S, O> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            config: Arc::clone(&self.config),
+            output: PhantomData,
+        }
+    }
+}
+
+impl<S: fmt::Debug, O> fmt::Debug for Conditional<S, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conditional")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl<S> Conditional<S> {
@@ -63,25 +88,15 @@ impl<S> Conditional<S> {
     pub fn new(inner: S) -> Self {
         Self::with_config(inner, Arc::default())
     }
+}
 
+impl<S, O> Conditional<S, O> {
     pub(crate) fn with_config(inner: S, config: Arc<Config>) -> Self {
-        Self { inner, config }
-    }
-
-    /// A [`ConditionalLayer`] with the default settings.
-    ///
-    /// ```
-    /// use axum::{Router, routing::get};
-    /// use tower_conditional::Conditional;
-    ///
-    /// // `S` is not used: name any type.
-    /// let app: Router = Router::new()
-    ///     .route("/", get(|| async { "Hello" }))
-    ///     .layer(Conditional::<()>::layer().weak_tags(true));
-    /// # let _ = app;
-    /// ```
-    pub fn layer() -> ConditionalLayer {
-        ConditionalLayer::new()
+        Self {
+            inner,
+            config,
+            output: PhantomData,
+        }
     }
 
     /// The inner service.
@@ -141,7 +156,7 @@ impl<S> Conditional<S> {
     }
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Conditional<S>
+impl<S, ReqBody, ResBody, O> Service<Request<ReqBody>> for Conditional<S, O>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     // A GET whose range is of another version than its `If-Range` names is asked again, with
@@ -149,24 +164,25 @@ where
     // `Incoming` to one of them).
     ReqBody: Default,
     ResBody: Body,
+    O: ResponseBody<ResBody>,
 {
-    type Response = Response<ConditionalBody<ResBody>>;
+    type Response = Response<O::Body>;
     type Error = S::Error;
-    type Future = ResponseFuture<S, ReqBody, ResBody>;
+    type Future = ResponseFuture<S, ReqBody, ResBody, O>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        if self.config.write_rules && self.config.differs_for_handlers() {
+        if self.config.write_rules_set && self.config.write.differ_for_handlers() {
             // What a handler's `Preconditions::check` must follow of the layer's settings.
             request
                 .extensions_mut()
                 .insert(HandlerSettings::from(&self.config));
         }
         if let Some(source) = &self.config.source
-            && consults_source(request.method(), request.headers(), &self.config)
+            && consults_source(request.method(), request.headers(), &self.config.write)
         {
             let (parts, body) = request.into_parts();
             let lookup = source.0.current(&parts);
@@ -181,13 +197,13 @@ where
                 Arc::clone(&self.config),
             );
         }
-        if self.config.write_rules
-            && precondition_required(request.method(), request.headers(), &self.config)
+        if self.config.write_rules_set
+            && precondition_required(request.method(), request.headers(), &self.config.write)
         {
             let response = precondition_required_response(&self.config);
             return ResponseFuture::answered(response, Arc::clone(&self.config));
         }
-        let (facts, again) = prepare(&mut request, &self.inner, &self.config, None);
+        let (facts, again) = prepare_request(&mut request, &self.inner, &self.config, None);
         let config = Arc::clone(&self.config);
         ResponseFuture::call(&mut self.inner, request, facts, again, config)
     }

@@ -4,39 +4,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use http::{HeaderMap, HeaderName, HeaderValue, request};
+use http::request;
 
-use crate::{EntityTag, Validators};
+use crate::Representation;
 
-/// The error type a [`ValidatorSource`] may fail with.
-///
-/// A failing source makes the layer fall back for GET (the handler runs) and refuse conditional
-/// writes with 503:
-///
-/// ```
-/// use axum::{Router, body::Body, routing::get};
-/// use http::{Request, StatusCode, header};
-/// use tower::ServiceExt;
-/// use tower_conditional::{BoxError, ConditionalLayer, Current};
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let source = |_: &http::request::Parts| async {
-///     Err::<Current, BoxError>("database unavailable".into())
-/// };
-/// let app: Router = Router::new()
-///     .route("/item", get(|| async { "item" }).put(|| async { "written" }))
-///     .layer(ConditionalLayer::new().validator_source(source));
-///
-/// let read = Request::get("/item").body(Body::empty()).unwrap();
-/// assert_eq!(app.clone().oneshot(read).await.unwrap().status(), StatusCode::OK);
-/// let write = Request::put("/item").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
-/// assert_eq!(app.oneshot(write).await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
-/// # }
-/// ```
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use tower::BoxError;
 
 /// The future a [`ValidatorSource`] returns.
 ///
@@ -305,144 +278,6 @@ pub enum Current {
     Missing,
     /// The source cannot tell for this request: the layer behaves as without a source.
     Unknown,
-}
-
-/// The validators of a resource's current representation, and the cache headers its 200 would
-/// carry, which a 304 must repeat (RFC 9110 §15.4.5): `Cache-Control`, `Expires`, `Vary`,
-/// `Content-Location`.
-///
-/// Built with `with_*` setters and read with bare-name getters, as [`Validators`] is (see
-/// [its setter names](Validators#setter-names-in-this-crate)).
-///
-/// ```
-/// use axum::{Router, body::Body, routing::get};
-/// use http::{HeaderValue, Request, StatusCode, header};
-/// use tower::ServiceExt;
-/// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let source = |_: &http::request::Parts| async {
-///     Ok::<_, BoxError>(Current::Exists(
-///         Representation::new()
-///             .with_etag(EntityTag::strong("v1")?)
-///             .with_header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60")),
-///     ))
-/// };
-/// let app: Router = Router::new()
-///     .route("/", get(|| async { "Hello" }))
-///     .layer(ConditionalLayer::new().validator_source(source));
-///
-/// let request = Request::get("/").header(header::IF_NONE_MATCH, "\"v1\"").body(Body::empty()).unwrap();
-/// let response = app.oneshot(request).await.unwrap();
-/// assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
-/// assert_eq!(response.headers()[header::CACHE_CONTROL], "max-age=60"); // as the 200 would
-/// # }
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct Representation {
-    validators: Validators,
-    headers: HeaderMap,
-}
-
-impl Representation {
-    /// A representation with no validators and no headers yet.
-    ///
-    /// ```
-    /// use tower_conditional::{Representation, Validators};
-    ///
-    /// let representation = Representation::new();
-    /// assert_eq!(representation.validators(), &Validators::new());
-    /// assert!(representation.headers().is_empty());
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the entity tag.
-    ///
-    /// ```
-    /// use tower_conditional::{EntityTag, Representation};
-    ///
-    /// let representation = Representation::new().with_etag(EntityTag::strong("v1").unwrap());
-    /// assert_eq!(representation.validators().etag, Some(EntityTag::strong("v1").unwrap()));
-    /// ```
-    pub fn with_etag(mut self, etag: EntityTag) -> Self {
-        self.validators.etag = Some(etag);
-        self
-    }
-
-    /// Sets the modification date.
-    ///
-    /// ```
-    /// use std::time::{Duration, UNIX_EPOCH};
-    /// use tower_conditional::Representation;
-    ///
-    /// let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    /// let representation = Representation::new().with_last_modified(modified);
-    /// assert_eq!(representation.validators().last_modified, Some(modified));
-    /// ```
-    pub fn with_last_modified(mut self, last_modified: SystemTime) -> Self {
-        self.validators.last_modified = Some(last_modified);
-        self
-    }
-
-    /// Adds a header the 200 would carry and a 304 must repeat, such as `Cache-Control`.
-    ///
-    /// ```
-    /// use http::{HeaderValue, header};
-    /// use tower_conditional::Representation;
-    ///
-    /// let representation = Representation::new()
-    ///     .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
-    ///     .with_header(header::VARY, HeaderValue::from_static("accept-encoding"));
-    /// assert_eq!(representation.headers()[header::VARY], "accept-encoding");
-    /// ```
-    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
-        self
-    }
-
-    /// The validators.
-    ///
-    /// ```
-    /// use tower_conditional::{EntityTag, Representation, Validators};
-    ///
-    /// let tag = EntityTag::strong("v1").unwrap();
-    /// let representation = Representation::from(Validators::new().with_etag(tag.clone()));
-    /// assert_eq!(representation.validators().etag.as_ref(), Some(&tag));
-    /// ```
-    pub fn validators(&self) -> &Validators {
-        &self.validators
-    }
-
-    /// The cache headers.
-    ///
-    /// ```
-    /// use http::{HeaderValue, header};
-    /// use tower_conditional::Representation;
-    ///
-    /// let representation =
-    ///     Representation::new().with_header(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
-    /// assert_eq!(representation.headers()[header::CACHE_CONTROL], "max-age=60");
-    /// ```
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    #[cfg(feature = "axum")]
-    pub(crate) fn into_headers(self) -> HeaderMap {
-        self.headers
-    }
-}
-
-impl From<Validators> for Representation {
-    fn from(validators: Validators) -> Self {
-        Self {
-            validators,
-            headers: HeaderMap::new(),
-        }
-    }
 }
 
 /// A shared, type-erased [`ValidatorSource`].

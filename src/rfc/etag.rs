@@ -122,25 +122,6 @@ impl EntityTag {
         }
     }
 
-    /// Reads the entity tag of an `ETag` header value.
-    ///
-    /// ```
-    /// use http::{HeaderMap, HeaderValue, header::ETAG};
-    /// use tower_conditional::EntityTag;
-    ///
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert(ETAG, HeaderValue::from_static("\"abc\""));
-    /// let tag = EntityTag::from_header_value(&headers[ETAG]).unwrap();
-    /// assert_eq!(tag, EntityTag::strong("abc").unwrap());
-    /// ```
-    pub fn from_header_value(value: &HeaderValue) -> Result<Self, InvalidEntityTag> {
-        match parse_entity_tag(value.as_bytes()) {
-            // The common case: share the value instead of copying it.
-            Some((_, _, b"")) => Ok(Self::from_validated(value.clone())),
-            _ => Self::parse(value.as_bytes()),
-        }
-    }
-
     fn from_opaque(weak: bool, opaque: &[u8]) -> Result<Self, InvalidEntityTag> {
         if !opaque.iter().all(|&byte| is_etagc(byte)) {
             return Err(InvalidEntityTag::new());
@@ -240,20 +221,6 @@ impl EntityTag {
             // Unreachable: `W/` followed by a valid tag is a valid value.
             Err(_) => self,
         }
-    }
-
-    /// The tag as a header value for `ETag`.
-    ///
-    /// ```
-    /// use http::{Response, header::ETAG};
-    /// use tower_conditional::EntityTag;
-    ///
-    /// let tag = EntityTag::strong("v1").unwrap();
-    /// let response = Response::builder().header(ETAG, tag.to_header_value()).body(()).unwrap();
-    /// assert_eq!(response.headers()[ETAG], "\"v1\"");
-    /// ```
-    pub fn to_header_value(&self) -> HeaderValue {
-        self.value.clone()
     }
 
     /// A borrowed view of the tag.
@@ -458,17 +425,82 @@ impl FromStr for EntityTag {
     }
 }
 
+/// The tag as an `ETag` field value.
+///
+/// ```
+/// use http::{HeaderValue, Response, header::ETAG};
+/// use tower_conditional::EntityTag;
+///
+/// let tag = EntityTag::strong("v1").unwrap();
+/// let response = Response::builder().header(ETAG, HeaderValue::from(tag)).body(()).unwrap();
+/// assert_eq!(response.headers()[ETAG], "\"v1\"");
+/// ```
 impl From<EntityTag> for HeaderValue {
     fn from(tag: EntityTag) -> Self {
         tag.value
     }
 }
 
+/// The tag as an `ETag` field value, sharing its bytes.
+///
+/// ```
+/// use http::HeaderValue;
+/// use tower_conditional::EntityTag;
+///
+/// let tag = EntityTag::weak("v1").unwrap();
+/// assert_eq!(HeaderValue::from(&tag), "W/\"v1\"");
+/// ```
+impl From<&EntityTag> for HeaderValue {
+    fn from(tag: &EntityTag) -> Self {
+        tag.value.clone()
+    }
+}
+
+/// Reads the entity tag of an `ETag` field value.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header::ETAG};
+/// use tower_conditional::EntityTag;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(ETAG, HeaderValue::from_static("\"abc\""));
+/// let tag = EntityTag::try_from(&headers[ETAG]).unwrap();
+/// assert_eq!(tag, EntityTag::strong("abc").unwrap());
+/// assert!(EntityTag::try_from(&HeaderValue::from_static("abc")).is_err()); // no quotes
+/// ```
 impl TryFrom<&HeaderValue> for EntityTag {
     type Error = InvalidEntityTag;
 
     fn try_from(value: &HeaderValue) -> Result<Self, Self::Error> {
-        Self::from_header_value(value)
+        match parse_entity_tag(value.as_bytes()) {
+            // The common case: share the value instead of copying it.
+            Some((_, _, b"")) => Ok(Self::from_validated(value.clone())),
+            _ => Self::parse(value.as_bytes()),
+        }
+    }
+}
+
+/// Sets the response's `ETag` field (RFC 9110 §8.8.3), replacing one set before (feature
+/// `axum`).
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use tower_conditional::EntityTag;
+///
+/// let response = (EntityTag::weak("v1").unwrap(), "body").into_response();
+/// assert_eq!(response.headers()["etag"], "W/\"v1\"");
+/// ```
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum_core::response::IntoResponseParts for EntityTag {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(
+        self,
+        mut res: axum_core::response::ResponseParts,
+    ) -> Result<axum_core::response::ResponseParts, Self::Error> {
+        res.headers_mut().insert(http::header::ETAG, self.into());
+        Ok(res)
     }
 }
 
@@ -722,19 +754,19 @@ mod tests {
         }
         let tag = EntityTag::weak("x").unwrap();
         assert_eq!(HeaderValue::from(tag.clone()), "W/\"x\"");
-        assert_eq!(tag.to_header_value(), "W/\"x\"");
+        assert_eq!(HeaderValue::from(&tag), "W/\"x\"");
         assert_eq!(format!("{tag:?}"), "W/\"x\"");
         let round: EntityTag = tag.to_string().parse().unwrap();
         assert_eq!(round, tag);
     }
 
     #[test]
-    fn from_header_value_accepts_only_one_tag() {
+    fn a_field_value_is_one_tag_or_none() {
         let ok = HeaderValue::from_static("\"a\"");
         assert_eq!(EntityTag::try_from(&ok).unwrap().opaque(), b"a");
         for bad in ["a", "\"a\", \"b\"", "*", "W/a"] {
             assert!(
-                EntityTag::from_header_value(&HeaderValue::from_static(bad)).is_err(),
+                EntityTag::try_from(&HeaderValue::from_static(bad)).is_err(),
                 "{bad}"
             );
         }

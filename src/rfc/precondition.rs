@@ -1,9 +1,10 @@
-//! The decision of RFC 9110 §13.2.2 as one pure function: [`evaluate`].
+//! RFC 9110 §13.2.2 as one pure function: [`evaluate`].
 //!
-//! It knows nothing of Tower, bodies or status codes: give it the request method, the request
-//! headers and the validators of the current representation, and it says whether to proceed,
-//! answer `304 Not Modified`, or answer `412 Precondition Failed`. The layer calls it after the
-//! handler (for GET/HEAD); handlers and validator sources can call it themselves.
+//! It knows nothing of Tower, bodies or status codes: given the request method, the request's
+//! precondition fields and the validators of the current representation, it says whether to
+//! proceed, answer `304 Not Modified`, or answer `412 Precondition Failed`. The layer calls it
+//! on a response (GET, HEAD) and on a validator source's report; handlers call it through
+//! [`Preconditions`](crate::Preconditions).
 
 use std::time::SystemTime;
 
@@ -13,122 +14,19 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, Method};
 
-use crate::etag::{Comparison, EntityTag, Named, TagCondition, TagRef, evaluate_tag_field};
-use crate::fields::{FieldLines, accepts_coding, single_date, single_value, validator_seconds};
+use crate::rfc::etag::{Comparison, EntityTag, Named, TagCondition, TagRef, evaluate_tag_field};
+use crate::rfc::fields::{
+    FieldLines, accepts_coding, single_date, single_value, validator_seconds,
+};
+use crate::rfc::representation::Validators;
 
-/// The validators of the current representation of a resource (RFC 9110 §8.8).
-///
-/// Build it with [`Validators::new`] and the `with_*` setters, and read its fields. It may gain
-/// fields (it is `#[non_exhaustive]`), so it cannot be written as a struct literal outside
-/// this crate.
-///
-/// # Setter names in this crate
-///
-/// Values that are read back after they are built, `Validators` and
-/// [`Representation`](crate::Representation), have `with_*` setters that take and return
-/// `self` (`with_etag`, `with_last_modified`, `Representation::with_header`), and their
-/// getters keep the bare names (`validators.etag`,
-/// [`Representation::validators`](crate::Representation::validators),
-/// [`Early::status`](crate::Early::status)), as the Rust API guidelines
-/// ask (C-GETTER). Configuration builders whose settings are never read back,
-/// [`ConditionalLayer`](crate::ConditionalLayer) and `files::FileTags`, take bare-name setters
-/// (`buffer_limit`, `max_entries`, `precompressed_gzip`), as tower-http's `ServeDir` and
-/// `CompressionLayer` do.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use tower_conditional::{EntityTag, Validators};
-///
-/// let validators = Validators::new()
-///     .with_etag(EntityTag::strong("v7").unwrap())
-///     .with_last_modified(UNIX_EPOCH + Duration::from_secs(784_111_777));
-/// assert!(validators.etag.is_some());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Validators {
-    /// The entity tag (`ETag`), if the representation has one.
-    pub etag: Option<EntityTag>,
-    /// The modification date (`Last-Modified`), if the representation has one. Compared at
-    /// one-second resolution, as HTTP dates are.
-    pub last_modified: Option<SystemTime>,
-}
-
-impl Validators {
-    /// No validators: the representation exists but has neither an `ETag` nor a
-    /// `Last-Modified`.
-    ///
-    /// ```
-    /// use tower_conditional::Validators;
-    ///
-    /// let none = Validators::new();
-    /// assert_eq!(none, Validators::default());
-    /// assert!(none.etag.is_none() && none.last_modified.is_none());
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the entity tag.
-    ///
-    /// ```
-    /// use tower_conditional::{EntityTag, Validators};
-    ///
-    /// let validators = Validators::new().with_etag(EntityTag::strong("v1").unwrap());
-    /// assert_eq!(validators.etag.unwrap().to_string(), "\"v1\"");
-    /// ```
-    pub fn with_etag(mut self, etag: EntityTag) -> Self {
-        self.etag = Some(etag);
-        self
-    }
-
-    /// Sets the modification date.
-    ///
-    /// ```
-    /// use std::time::{Duration, UNIX_EPOCH};
-    /// use tower_conditional::Validators;
-    ///
-    /// let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    /// let validators = Validators::new().with_last_modified(modified);
-    /// assert_eq!(validators.last_modified, Some(modified));
-    /// ```
-    pub fn with_last_modified(mut self, last_modified: SystemTime) -> Self {
-        self.last_modified = Some(last_modified);
-        self
-    }
-
-    /// Reads the `ETag` and `Last-Modified` of a response. A field that is missing, repeated or
-    /// malformed counts as absent.
-    ///
-    /// ```
-    /// use std::time::{Duration, UNIX_EPOCH};
-    /// use http::{HeaderMap, HeaderValue, header};
-    /// use tower_conditional::{EntityTag, Validators};
-    ///
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert(header::ETAG, HeaderValue::from_static("W/\"v3\""));
-    /// headers.insert(header::LAST_MODIFIED, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
-    /// let validators = Validators::from_headers(&headers);
-    /// assert_eq!(validators.etag, Some(EntityTag::weak("v3").unwrap()));
-    /// assert_eq!(validators.last_modified, Some(UNIX_EPOCH + Duration::from_secs(784_111_777)));
-    ///
-    /// headers.insert(header::ETAG, HeaderValue::from_static("v3")); // malformed: no quotes
-    /// assert_eq!(Validators::from_headers(&headers).etag, None);
-    /// ```
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        Self {
-            etag: single_value(headers, &ETAG)
-                .and_then(|value| EntityTag::from_header_value(value).ok()),
-            last_modified: single_date(headers, &LAST_MODIFIED),
-        }
-    }
-}
-
-/// What the preconditions of a request say (RFC 9110 §13.2.2).
+/// What the preconditions of a request say (RFC 9110 §13.2.2), as
+/// [`Preconditions::evaluate`](crate::Preconditions::evaluate) tells it, and what the layer
+/// did with a response ([`Decision`](crate::decision::Decision)).
 ///
 /// ```
 /// use http::{HeaderMap, HeaderValue, Method, StatusCode, header::IF_MATCH};
-/// use tower_conditional::{EntityTag, Outcome, Validators, evaluate};
+/// use tower_conditional::{EntityTag, Outcome, Preconditions, Representation};
 ///
 /// fn status(outcome: Outcome) -> StatusCode {
 ///     match outcome {
@@ -139,10 +37,10 @@ impl Validators {
 ///     }
 /// }
 ///
-/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
+/// let current = Representation::new().with_etag(EntityTag::strong("v2").unwrap());
 /// let mut request = HeaderMap::new();
 /// request.insert(IF_MATCH, HeaderValue::from_static("\"v1\""));
-/// let outcome = evaluate(&Method::PUT, &request, Some(&current));
+/// let outcome = Preconditions::new(Method::PUT, &request).evaluate(Some(&current));
 /// assert_eq!(status(outcome), StatusCode::PRECONDITION_FAILED);
 /// ```
 #[must_use]
@@ -157,7 +55,7 @@ pub enum Outcome {
     /// other than GET and HEAD: answer `412 Precondition Failed` (RFC 9110 §15.5.13).
     PreconditionFailed,
     /// The request must be conditional and is not: `428 Precondition Required` (RFC 6585 §3).
-    /// Never what [`evaluate`] says of a request's preconditions: the layer answers it where
+    /// Never what evaluating a request's preconditions says: the layer answers it where
     /// [`ConditionalLayer::require_preconditions`](crate::ConditionalLayer::require_preconditions)
     /// asks for them.
     PreconditionRequired,
@@ -183,46 +81,6 @@ impl Outcome {
             Self::PreconditionRequired => Some(http::StatusCode::PRECONDITION_REQUIRED),
         }
     }
-}
-
-/// Evaluates the preconditions of a request against the current representation, in the order
-/// of RFC 9110 §13.2.2.
-///
-/// `current` is `None` when the target resource has no current representation (the request
-/// would otherwise get a 404); `If-Match: *` is then false and `If-None-Match: *` true.
-///
-/// 1. `If-Match` (strong comparison): false → [`Outcome::PreconditionFailed`]. A value that is
-///    neither `*` nor a list of entity tags is false (§13.1.1 step 3).
-/// 2. Without `If-Match`, `If-Unmodified-Since`: a modification date later than the given date →
-///    [`Outcome::PreconditionFailed`]. Ignored when the date is invalid, repeated, or the
-///    representation has no modification date (§13.1.4).
-/// 3. `If-None-Match` (weak comparison): false → [`Outcome::NotModified`] for GET/HEAD,
-///    [`Outcome::PreconditionFailed`] otherwise. A value that is neither `*` nor a list of
-///    entity tags is true (§13.1.2 step 3): a malformed field never produces a 304.
-/// 4. Without `If-None-Match`, for GET/HEAD only, `If-Modified-Since`: a modification date at
-///    or before the given date → [`Outcome::NotModified`]. Ignored when the date is invalid,
-///    repeated, or the representation has no modification date (§13.1.3).
-///
-/// Step 5 (`If-Range`) concerns range requests only and is left to the caller. Requests with a
-/// method that does not select a representation (CONNECT, OPTIONS, TRACE) always proceed
-/// (§13.2.1).
-///
-/// Applying the result is the caller's business, and only where the response without
-/// preconditions would be 2xx (or 412): a request for a missing resource gets its 404.
-///
-/// ```
-/// use http::{HeaderMap, HeaderValue, Method, header::IF_NONE_MATCH};
-/// use tower_conditional::{EntityTag, Outcome, Validators, evaluate};
-///
-/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
-/// let mut request = HeaderMap::new();
-/// request.insert(IF_NONE_MATCH, HeaderValue::from_static("\"v1\", W/\"v2\""));
-/// assert_eq!(evaluate(&Method::GET, &request, Some(&current)), Outcome::NotModified);
-/// assert_eq!(evaluate(&Method::PUT, &request, Some(&current)), Outcome::PreconditionFailed);
-/// assert_eq!(evaluate(&Method::PUT, &request, None), Outcome::Proceed);
-/// ```
-pub fn evaluate(method: &Method, request: &HeaderMap, current: Option<&Validators>) -> Outcome {
-    judge(method, request, current.map(Validators::borrowed)).outcome
 }
 
 /// The validators of a representation, borrowed: what [`evaluate`] needs, read straight from a
@@ -305,17 +163,17 @@ impl Precondition {
     }
 }
 
-/// What [`judge`] made of a request: the outcome, the precondition that decided a 304 or 412,
+/// What [`evaluate`] made of a request: the outcome, the precondition that decided a 304 or 412,
 /// and whether the `If-None-Match` member that made a 304 names the current tag in another form
-/// than its own (the 304 then carries that form: [`held_tag`](crate::etag::held_tag)).
+/// than its own (the 304 then carries that form: [`held_tag`](crate::rfc::etag::held_tag)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Judgement {
+pub(crate) struct Evaluation {
     pub(crate) outcome: Outcome,
     pub(crate) by: Option<Precondition>,
     pub(crate) held_form: bool,
 }
 
-impl Judgement {
+impl Evaluation {
     const PROCEED: Self = Self {
         outcome: Outcome::Proceed,
         by: None,
@@ -331,16 +189,42 @@ impl Judgement {
     }
 }
 
-/// [`evaluate`] over borrowed validators, saying which precondition decided. A client's tag
-/// names the current version verbatim, weakened, or coded (`"v1-gzip"` for `"v1"`, RFC 9110
-/// §8.8.3.3): every content coding of the current version is a current representation.
-pub(crate) fn judge(
+/// Evaluates the preconditions of a request against the current representation, in the order
+/// of RFC 9110 §13.2.2.
+///
+/// `current` is `None` when the target resource has no current representation (the request
+/// would otherwise get a 404); `If-Match: *` is then false and `If-None-Match: *` true.
+///
+/// 1. `If-Match` (strong comparison): false → [`Outcome::PreconditionFailed`]. A value that is
+///    neither `*` nor a list of entity tags is false (§13.1.1 step 3).
+/// 2. Without `If-Match`, `If-Unmodified-Since`: a modification date later than the given date →
+///    [`Outcome::PreconditionFailed`]. Ignored when the date is invalid, repeated, or the
+///    representation has no modification date (§13.1.4).
+/// 3. `If-None-Match` (weak comparison): false → [`Outcome::NotModified`] for GET/HEAD,
+///    [`Outcome::PreconditionFailed`] otherwise. A value that is neither `*` nor a list of
+///    entity tags is true (§13.1.2 step 3): a malformed field never produces a 304.
+/// 4. Without `If-None-Match`, for GET/HEAD only, `If-Modified-Since`: a modification date at
+///    or before the given date → [`Outcome::NotModified`]. Ignored when the date is invalid,
+///    repeated, or the representation has no modification date (§13.1.3).
+///
+/// Step 5 (`If-Range`) concerns range requests only and is left to the caller. Requests with a
+/// method that does not select a representation (CONNECT, OPTIONS, TRACE) always proceed
+/// (§13.2.1).
+///
+/// Applying the result is the caller's business, and only where the response without
+/// preconditions would be 2xx (or 412): a request for a missing resource gets its 404.
+///
+/// It says which precondition decided a 304 or 412. A client's tag names the current version
+/// verbatim, weakened, or coded (`"v1-gzip"` for `"v1"`, RFC 9110 §8.8.3.3): every content
+/// coding of the current version is a current representation, under the rules of
+/// [`coding_counts`].
+pub(crate) fn evaluate(
     method: &Method,
     request: &(impl FieldLines + ?Sized),
     current: Option<ValidatorsRef<'_>>,
-) -> Judgement {
+) -> Evaluation {
     if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
-        return Judgement::PROCEED;
+        return Evaluation::PROCEED;
     }
     let etag = current.and_then(|validators| validators.etag);
     // A missing representation's tag is known: it has none.
@@ -361,7 +245,7 @@ pub(crate) fn judge(
             TagCondition::Invalid => false,
         };
         if !passes {
-            return Judgement::failed(Precondition::IfMatch);
+            return Evaluation::failed(Precondition::IfMatch);
         }
     // Step 2: If-Unmodified-Since, only without If-Match, and only where there is a date to
     // compare (read first: most representations judged have none).
@@ -369,7 +253,7 @@ pub(crate) fn judge(
         && let Some(since) = seconds_of(request, &IF_UNMODIFIED_SINCE)
         && modified > since
     {
-        return Judgement::failed(Precondition::IfUnmodifiedSince);
+        return Evaluation::failed(Precondition::IfUnmodifiedSince);
     }
 
     let safe = matches!(*method, Method::GET | Method::HEAD);
@@ -384,9 +268,9 @@ pub(crate) fn judge(
         };
         if named != Named::No {
             if !safe {
-                return Judgement::failed(Precondition::IfNoneMatch);
+                return Evaluation::failed(Precondition::IfNoneMatch);
             }
-            return Judgement {
+            return Evaluation {
                 outcome: Outcome::NotModified,
                 by: Some(Precondition::IfNoneMatch),
                 held_form: named == Named::Form,
@@ -398,14 +282,14 @@ pub(crate) fn judge(
         && let Some(since) = seconds_of(request, &IF_MODIFIED_SINCE)
         && modified <= since
     {
-        return Judgement {
+        return Evaluation {
             outcome: Outcome::NotModified,
             by: Some(Precondition::IfModifiedSince),
             held_form: false,
         };
     }
 
-    Judgement::PROCEED
+    Evaluation::PROCEED
 }
 
 /// The seconds of an HTTP-date request field, when it is one valid date.
@@ -450,15 +334,29 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn tagged(tag: &str) -> Validators {
-        Validators::new().with_etag(tag.parse().unwrap())
+        Validators {
+            etag: Some(tag.parse().unwrap()),
+            last_modified: None,
+        }
     }
 
     pub(crate) fn dated() -> Validators {
-        Validators::new().with_last_modified(t0())
+        Validators {
+            etag: None,
+            last_modified: Some(t0()),
+        }
     }
 
     pub(crate) fn both(tag: &str) -> Validators {
-        tagged(tag).with_last_modified(t0())
+        Validators {
+            last_modified: Some(t0()),
+            ..tagged(tag)
+        }
+    }
+
+    /// The outcome of [`super::evaluate`] against owned validators.
+    fn evaluate(method: &Method, request: &HeaderMap, current: Option<&Validators>) -> Outcome {
+        super::evaluate(method, request, current.map(Validators::borrowed)).outcome
     }
 
     use Outcome::{NotModified as N304, PreconditionFailed as P412, Proceed as GO};
@@ -500,7 +398,12 @@ pub(crate) mod tests {
                 P412,
             ),
             (&put, vec![(&IF_MATCH, "*")], Some(tagged(a)), GO),
-            (&put, vec![(&IF_MATCH, "*")], Some(Validators::new()), GO),
+            (
+                &put,
+                vec![(&IF_MATCH, "*")],
+                Some(Validators::default()),
+                GO,
+            ),
             (&put, vec![(&IF_MATCH, "*")], None, P412),
             (&put, vec![(&IF_MATCH, "\"a\"")], None, P412),
             (&put, vec![(&IF_MATCH, "\"a\"")], Some(dated()), P412),
@@ -608,13 +511,13 @@ pub(crate) mod tests {
             (
                 &get,
                 vec![(&IF_NONE_MATCH, "*")],
-                Some(Validators::new()),
+                Some(Validators::default()),
                 N304,
             ),
             (
                 &get,
                 vec![(&IF_NONE_MATCH, "\"a\"")],
-                Some(Validators::new()),
+                Some(Validators::default()),
                 GO,
             ),
             (&get, vec![(&IF_NONE_MATCH, "\"a\"")], Some(dated()), GO),
@@ -778,7 +681,10 @@ pub(crate) mod tests {
 
     #[test]
     fn sub_second_modification_times_compare_as_sent() {
-        let current = Validators::new().with_last_modified(t0() + Duration::from_millis(999));
+        let current = Validators {
+            etag: None,
+            last_modified: Some(t0() + Duration::from_millis(999)),
+        };
         let request = headers(&[(&IF_MODIFIED_SINCE, T0)]);
         assert_eq!(evaluate(&Method::GET, &request, Some(&current)), N304);
     }
@@ -786,16 +692,11 @@ pub(crate) mod tests {
     #[test]
     fn validators_from_response_headers() {
         let response = headers(&[(&ETAG, "\"x\""), (&LAST_MODIFIED, T0)]);
-        assert_eq!(
-            Validators::from_headers(&response),
-            Validators::new()
-                .with_etag("\"x\"".parse().unwrap())
-                .with_last_modified(t0())
-        );
+        assert_eq!(Validators::from_headers(&response), both("\"x\""));
         let repeated = headers(&[(&ETAG, "\"x\""), (&ETAG, "\"y\"")]);
         assert_eq!(Validators::from_headers(&repeated).etag, None);
         let malformed = headers(&[(&ETAG, "x"), (&LAST_MODIFIED, "soon")]);
-        assert_eq!(Validators::from_headers(&malformed), Validators::new());
+        assert_eq!(Validators::from_headers(&malformed), Validators::default());
     }
 
     #[test]

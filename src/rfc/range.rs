@@ -12,9 +12,10 @@
 use http::header::{IF_RANGE, RANGE};
 use http::{HeaderMap, Method, Request};
 
-use crate::etag::TagRef;
-use crate::fields::{FieldLines, single_date, single_value, validator_seconds};
-use crate::precondition::{Validators, ValidatorsRef};
+use crate::rfc::etag::TagRef;
+use crate::rfc::fields::{FieldLines, single_date, single_value, validator_seconds};
+use crate::rfc::precondition::ValidatorsRef;
+use crate::rfc::representation::Validators;
 
 /// Step 5 of RFC 9110 §13.2.2: whether a GET's `Range` may be honoured given its `If-Range`.
 ///
@@ -24,19 +25,10 @@ use crate::precondition::{Validators, ValidatorsRef};
 /// another date, a malformed value, no current validator) is `false`: the `Range` must be
 /// ignored and the whole representation sent, so that a resumed download is never stitched from
 /// two versions.
-///
-/// ```
-/// use http::{HeaderMap, HeaderValue, header::IF_RANGE};
-/// use tower_conditional::{EntityTag, Validators, if_range_allows_range};
-///
-/// let current = Validators::new().with_etag(EntityTag::strong("v2").unwrap());
-/// let mut request = HeaderMap::new();
-/// request.insert(IF_RANGE, HeaderValue::from_static("\"v1\""));
-/// assert!(!if_range_allows_range(&request, &current));
-/// request.insert(IF_RANGE, HeaderValue::from_static("\"v2\""));
-/// assert!(if_range_allows_range(&request, &current));
-/// ```
-pub fn if_range_allows_range(request: &HeaderMap, current: &Validators) -> bool {
+pub(crate) fn if_range_allows_range(
+    request: &(impl FieldLines + ?Sized),
+    current: &Validators,
+) -> bool {
     if_range_names(request, current.borrowed())
 }
 
@@ -71,14 +63,14 @@ pub(crate) fn if_range_names(
 
 /// Whether a request may get a 206 that `If-Range` rules out: a GET with both `Range` and
 /// `If-Range`. Read from flags gathered in one pass over the request's fields.
-pub(crate) fn may_need_whole_representation(method: &Method, range: bool, if_range: bool) -> bool {
+pub(crate) fn may_ask_again(method: &Method, range: bool, if_range: bool) -> bool {
     *method == Method::GET && range && if_range
 }
 
 /// The same request without `Range` and `If-Range`: what to ask the inner service for when the
 /// range it served is of another version than the one `If-Range` names. A GET's content has no
 /// defined meaning (RFC 9110 §9.3.1), so the copy gets an empty body.
-pub(crate) fn whole_representation_request<T, B: Default>(request: &Request<T>) -> Request<B> {
+pub(crate) fn ask_again_request<T, B: Default>(request: &Request<T>) -> Request<B> {
     let mut whole = Request::new(B::default());
     *whole.method_mut() = request.method().clone();
     *whole.uri_mut() = request.uri().clone();
@@ -98,7 +90,7 @@ pub(crate) fn remove_range(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::precondition::tests::{
+    use crate::rfc::precondition::tests::{
         EARLIER, LATER, T0, T0_RFC850, both, dated, headers, t0, tagged,
     };
     use http::HeaderName;
@@ -107,7 +99,10 @@ mod tests {
     #[test]
     fn if_range_table() {
         let current = both("\"a\"");
-        let weak_current = tagged("W/\"a\"").with_last_modified(t0());
+        let weak_current = Validators {
+            last_modified: Some(t0()),
+            ..tagged("W/\"a\"")
+        };
         let cases: &[(&[&str], &Validators, bool)] = &[
             (&[], &current, true),
             (&["\"a\""], &current, true),
@@ -137,7 +132,10 @@ mod tests {
 
     #[test]
     fn a_time_before_1970_is_named_by_no_date() {
-        let before = Validators::new().with_last_modified(UNIX_EPOCH - Duration::from_secs(10));
+        let before = Validators {
+            etag: None,
+            last_modified: Some(UNIX_EPOCH - Duration::from_secs(10)),
+        };
         let request = headers(&[(&IF_RANGE, "Thu, 01 Jan 1970 00:00:00 GMT")]);
         assert!(!if_range_allows_range(&request, &before));
     }
@@ -151,7 +149,7 @@ mod tests {
             .body("ignored")
             .unwrap();
         request.extensions_mut().insert(7u8);
-        let whole: Request<String> = whole_representation_request(&request);
+        let whole: Request<String> = ask_again_request(&request);
         assert_eq!(whole.method(), Method::GET);
         assert_eq!(whole.uri(), "/file?x=1");
         assert!(!whole.headers().contains_key(RANGE));
@@ -159,9 +157,9 @@ mod tests {
         assert_eq!(whole.headers()["x-kept"], "1");
         assert_eq!(whole.extensions().get::<u8>(), Some(&7));
         assert_eq!(whole.body(), "");
-        assert!(may_need_whole_representation(&Method::GET, true, true));
-        assert!(!may_need_whole_representation(&Method::HEAD, true, true));
-        assert!(!may_need_whole_representation(&Method::GET, false, true));
-        assert!(!may_need_whole_representation(&Method::GET, true, false));
+        assert!(may_ask_again(&Method::GET, true, true));
+        assert!(!may_ask_again(&Method::HEAD, true, true));
+        assert!(!may_ask_again(&Method::GET, false, true));
+        assert!(!may_ask_again(&Method::GET, true, false));
     }
 }

@@ -1,6 +1,6 @@
 //! The request side of the layer, as plan values that `future.rs` carries out: what the layer
 //! keeps of a request to judge the response ([`plan_request`]), and what a validator source's
-//! answer means before the handler runs ([`judge_with_source`]).
+//! answer means before the handler runs ([`plan_with_source`]).
 //!
 //! The inner service is asked what the client asked. The only rewrites are the ones a source's
 //! answer makes right: a `Range` whose `If-Range` names another version than the current one is
@@ -14,15 +14,16 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
-use crate::fields::{FieldLines, parse_date, remove_present, validator_seconds};
+use crate::rfc::fields::{FieldLines, parse_date, remove_present, validator_seconds};
 
 use crate::Outcome;
-use crate::Validators;
-use crate::layer::Config;
-use crate::precondition::{CONDITIONAL_HEADERS, judge};
-use crate::problem::Refusal;
-use crate::range::{if_range_allows_range, may_need_whole_representation};
-use crate::source::{BoxError, Current, Representation};
+use crate::Representation;
+use crate::rfc::precondition::{CONDITIONAL_HEADERS, evaluate};
+use crate::rfc::problem::Refusal;
+use crate::rfc::range::{if_range_allows_range, may_ask_again};
+use crate::rfc::representation::Validators;
+use crate::source::Current;
+use tower::BoxError;
 
 /// What to do with a request the inner service will answer.
 #[derive(Debug)]
@@ -30,8 +31,8 @@ pub(crate) enum RequestPlan {
     /// Not GET or HEAD: by the time the response is here the handler has run, so turning its
     /// answer into a 304 or 412 would hide a mutation that happened (trillium #943).
     PassThrough,
-    /// Judge the response against what the request asked.
-    Judge {
+    /// Evaluate the request's preconditions against the response.
+    Evaluate {
         facts: RequestFacts,
         /// A 206 may be of a version `If-Range` does not name: keep what it takes to ask again
         /// for the whole representation.
@@ -82,13 +83,14 @@ impl Conditions {
         self.lines.is_empty()
     }
 
-    /// The request's precondition fields and its `Accept-Encoding`, which tells which coded
-    /// tags its `If-None-Match` may name ([`coding_counts`](crate::precondition::coding_counts)),
-    /// for a judgement made before the response exists.
-    pub(crate) fn preconditions_and_codings(headers: &HeaderMap) -> Self {
+    /// The request's precondition fields, its `If-Range`, and its `Accept-Encoding`, which
+    /// tells which coded tags its `If-None-Match` may name
+    /// ([`coding_counts`](crate::rfc::precondition::coding_counts)), for an evaluation made
+    /// before the response exists.
+    pub(crate) fn for_handler(headers: &HeaderMap) -> Self {
         let mut conditions = Self::default();
         for (name, value) in headers {
-            if CONDITIONAL_HEADERS.contains(name) || name == ACCEPT_ENCODING {
+            if CONDITIONAL_HEADERS.contains(name) || name == IF_RANGE || name == ACCEPT_ENCODING {
                 conditions.push(name, value);
             }
         }
@@ -139,22 +141,23 @@ impl RequestFacts {
     }
 
     /// The facts of the same request asked again without `Range` and `If-Range`.
-    pub(crate) fn without_if_range(mut self) -> Self {
+    pub(crate) fn asked_again(mut self) -> Self {
         self.conditions.lines.retain(|(name, _)| name != IF_RANGE);
         self
     }
 }
 
 /// What the layer keeps of a request before handing it on, untouched, to the inner service.
-/// `representation` is what a validator source vouched for; with it, `If-Range` has been
-/// judged already.
+/// `uri` is kept for a skip predicate, `decisions` says whether responses record a
+/// [`Decision`](crate::decision::Decision), and `representation` is what a validator source
+/// vouched for; with it, `If-Range` has been judged already.
 // Inlined into `call`: the plan is consumed there at once, and returning it costs a copy.
 #[inline(always)]
 pub(crate) fn plan_request(
     method: &Method,
     headers: &HeaderMap,
-    uri: &Uri,
-    config: &Config,
+    uri: Option<&Uri>,
+    decisions: bool,
     representation: Option<Representation>,
 ) -> RequestPlan {
     if *method != Method::GET && *method != Method::HEAD {
@@ -174,14 +177,13 @@ pub(crate) fn plan_request(
             range = true;
         }
     }
-    let may_ask_again =
-        representation.is_none() && may_need_whole_representation(method, range, if_range);
+    let may_ask_again = representation.is_none() && may_ask_again(method, range, if_range);
     if may_ask_again {
         for value in headers.get_all(IF_RANGE) {
             conditions.push(&IF_RANGE, value);
         }
     }
-    let uri = config.skip.as_ref().map(|_| uri.clone());
+    let uri = uri.cloned();
     // Matched rather than tested, so that without a source nothing is moved.
     let rare = match representation {
         Some(representation) => Some(Box::new(RareFacts {
@@ -195,11 +197,11 @@ pub(crate) fn plan_request(
             })
         }),
     };
-    RequestPlan::Judge {
+    RequestPlan::Evaluate {
         facts: RequestFacts {
             method: method.clone(),
             conditions,
-            decisions: config.decisions,
+            decisions,
             rare,
         },
         may_ask_again,
@@ -230,15 +232,53 @@ pub(crate) fn remove_preconditions(headers: &mut HeaderMap) {
     remove_present(headers, &CONDITIONAL_HEADERS);
 }
 
+/// What the layer's settings say of writes: the methods that may create a missing resource
+/// (RFC 9110 §13.2.1), the methods that must be conditional (RFC 6585 §3), and whether refusals
+/// carry problem details (RFC 9457).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WriteRules {
+    /// `None` for the default, PUT.
+    pub(crate) creating: Option<Vec<Method>>,
+    pub(crate) required: Vec<Method>,
+    pub(crate) problem_details: bool,
+}
+
+impl WriteRules {
+    /// Whether `method` may create a missing resource.
+    pub(crate) fn creates(&self, method: &Method) -> bool {
+        match &self.creating {
+            Some(methods) => methods.contains(method),
+            None => *method == Method::PUT,
+        }
+    }
+
+    /// Whether `method` needs a precondition (RFC 6585 §3).
+    pub(crate) fn requires(&self, method: &Method) -> bool {
+        !self.required.is_empty() && self.required.contains(method)
+    }
+
+    /// Whether any rule differs from its default: a request then has more to check before it
+    /// goes on.
+    pub(crate) fn any(&self) -> bool {
+        self.creating.is_some() || !self.required.is_empty() || self.problem_details
+    }
+
+    /// Whether a handler's [`Preconditions`](crate::Preconditions) must be told these rules (a
+    /// request extension): only when they differ from the defaults it assumes.
+    pub(crate) fn differ_for_handlers(&self) -> bool {
+        self.problem_details || self.creating.is_some()
+    }
+}
+
 /// Whether the layer asks its validator source about a request: GET and HEAD always gain from
 /// it; other methods when they carry preconditions to protect a write with, or when they must
 /// (a write to a missing resource is the handler's 404 before it is a 428). CONNECT, OPTIONS
 /// and TRACE select no representation, so preconditions never apply to them.
-pub(crate) fn consults_source(method: &Method, headers: &HeaderMap, config: &Config) -> bool {
+pub(crate) fn consults_source(method: &Method, headers: &HeaderMap, rules: &WriteRules) -> bool {
     *method == Method::GET
         || *method == Method::HEAD
         || !matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE)
-            && (has_write_preconditions(headers) || config.requires(method))
+            && (has_write_preconditions(headers) || rules.requires(method))
 }
 
 /// Whether a write carries a precondition [`evaluate`](crate::evaluate) judges for it: `If-Match`,
@@ -267,15 +307,19 @@ pub(crate) fn guards_write(headers: &HeaderMap, last_modified_known: bool) -> bo
 /// A request without a source's answer that must be conditional and is not: 428 before the
 /// inner service runs. Without a source no modification date is known, so only `If-Match` and
 /// `If-None-Match: *` count.
-pub(crate) fn precondition_required(method: &Method, headers: &HeaderMap, config: &Config) -> bool {
-    config.requires(method) && !guards_write(headers, false)
+pub(crate) fn precondition_required(
+    method: &Method,
+    headers: &HeaderMap,
+    rules: &WriteRules,
+) -> bool {
+    rules.requires(method) && !guards_write(headers, false)
 }
 
 /// What a validator source's answer means for a request, before the handler runs.
 #[derive(Debug)]
-pub(crate) enum SourceVerdict {
+pub(crate) enum SourcePlan {
     /// Answer without calling the inner service.
-    Answer(SourceAnswer),
+    Answer(Answer),
     /// Call the inner service.
     Call {
         /// What the source vouched for, to put on the response; `None` when it did not know.
@@ -291,7 +335,7 @@ pub(crate) enum SourceVerdict {
 
 /// An answer made from what the source said, without the inner service.
 #[derive(Debug)]
-pub(crate) enum SourceAnswer {
+pub(crate) enum Answer {
     /// 304, with the representation's validators and cache headers; `held_form`: the client
     /// holds the current tag in another form, which the 304 carries.
     NotModified {
@@ -302,7 +346,7 @@ pub(crate) enum SourceAnswer {
     Refused(Refusal, Option<Validators>),
 }
 
-impl SourceVerdict {
+impl SourcePlan {
     /// The inner service answers as if there were no source.
     const UNCHECKED: Self = Self::Call {
         representation: None,
@@ -311,67 +355,67 @@ impl SourceVerdict {
     };
 
     fn refused(refusal: Refusal, validators: Option<&Validators>) -> Self {
-        Self::Answer(SourceAnswer::Refused(refusal, validators.cloned()))
+        Self::Answer(Answer::Refused(refusal, validators.cloned()))
     }
 }
 
 /// RFC 9110 §13.2.2 with the validators a source reported, before the handler runs, and the
 /// write rules of the layer's configuration: which methods may create a missing resource
 /// (§13.2.1), and which must be conditional (RFC 6585 §3).
-pub(crate) fn judge_with_source(
+pub(crate) fn plan_with_source(
     current: Result<Current, BoxError>,
     method: &Method,
     headers: &HeaderMap,
-    config: &Config,
-) -> SourceVerdict {
+    rules: &WriteRules,
+) -> SourcePlan {
     let safe = *method == Method::GET || *method == Method::HEAD;
-    let required = config.requires(method);
+    let required = rules.requires(method);
     let representation = match current {
         Ok(Current::Exists(representation)) => representation,
         // RFC 9110 §13.2.1: preconditions apply only where the response would be 2xx (or
         // 412) without them. A GET, HEAD, DELETE or PATCH of a missing resource gets its 404
         // from the handler; a method that may create the resource (PUT) is judged.
-        Ok(Current::Missing) if safe || !config.creates(method) => {
-            return SourceVerdict::UNCHECKED;
+        Ok(Current::Missing) if safe || !rules.creates(method) => {
+            return SourcePlan::UNCHECKED;
         }
         Ok(Current::Missing) => {
             if required && !guards_write(headers, false) {
-                return SourceVerdict::refused(Refusal::Required, None);
+                return SourcePlan::refused(Refusal::Required, None);
             }
-            let judgement = judge(method, headers, None);
+            let judgement = evaluate(method, headers, None);
             return match judgement.outcome {
                 Outcome::PreconditionFailed => {
-                    SourceVerdict::refused(Refusal::Failed(judgement.by), None)
+                    SourcePlan::refused(Refusal::Failed(judgement.by), None)
                 }
-                _ => SourceVerdict::UNCHECKED,
+                _ => SourcePlan::UNCHECKED,
             };
         }
         // A conditional write must not happen unchecked; a read is judged after the handler
         // instead.
         Err(_) if !safe && has_write_preconditions(headers) => {
-            return SourceVerdict::refused(Refusal::Unchecked, None);
+            return SourcePlan::refused(Refusal::Unchecked, None);
         }
         Ok(Current::Unknown) | Err(_) => {
             if required && !guards_write(headers, false) {
-                return SourceVerdict::refused(Refusal::Required, None);
+                return SourcePlan::refused(Refusal::Required, None);
             }
-            return SourceVerdict::UNCHECKED;
+            return SourcePlan::UNCHECKED;
         }
     };
     let validators = representation.validators();
     if required && !guards_write(headers, validators.last_modified.is_some()) {
-        return SourceVerdict::refused(Refusal::Required, Some(validators));
+        return SourcePlan::refused(Refusal::Required, Some(validators));
     }
-    let judgement = judge(method, headers, Some(validators.borrowed()));
+    let judgement = evaluate(method, headers, Some(validators.borrowed()));
     match judgement.outcome {
-        Outcome::NotModified => SourceVerdict::Answer(SourceAnswer::NotModified {
+        Outcome::NotModified => SourcePlan::Answer(Answer::NotModified {
             representation,
             held_form: judgement.held_form,
         }),
         Outcome::PreconditionFailed => {
-            SourceVerdict::refused(Refusal::Failed(judgement.by), Some(validators))
+            SourcePlan::refused(Refusal::Failed(judgement.by), Some(validators))
         }
-        Outcome::Proceed | Outcome::PreconditionRequired => SourceVerdict::Call {
+        Outcome::Proceed | Outcome::PreconditionRequired => SourcePlan::Call {
             stale_range: *method == Method::GET && !if_range_allows_range(headers, validators),
             judged: safe,
             representation: Some(representation),
@@ -404,12 +448,12 @@ mod tests {
     }
 
     /// A short name for each verdict, so the table reads row by row.
-    fn name(verdict: &SourceVerdict) -> String {
+    fn name(verdict: &SourcePlan) -> String {
         match verdict {
-            SourceVerdict::Answer(SourceAnswer::NotModified { held_form, .. }) => {
+            SourcePlan::Answer(Answer::NotModified { held_form, .. }) => {
                 if *held_form { "304 held form" } else { "304" }.into()
             }
-            SourceVerdict::Answer(SourceAnswer::Refused(refusal, validators)) => {
+            SourcePlan::Answer(Answer::Refused(refusal, validators)) => {
                 let status = refusal.status().as_u16();
                 match (refusal, validators) {
                     (Refusal::Failed(Some(by)), Some(_)) => {
@@ -419,7 +463,7 @@ mod tests {
                     _ => status.to_string(),
                 }
             }
-            SourceVerdict::Call {
+            SourcePlan::Call {
                 representation,
                 stale_range,
                 judged,
@@ -448,21 +492,21 @@ mod tests {
                     ),
             ))
         };
-        let plain = Config::default();
-        let required = Config {
+        let plain = WriteRules::default();
+        let required = WriteRules {
             required: vec![Method::PUT, Method::PATCH, Method::DELETE],
-            ..Config::default()
+            ..WriteRules::default()
         };
-        let post_creates = Config {
+        let post_creates = WriteRules {
             creating: Some(vec![Method::PUT, Method::POST]),
-            ..Config::default()
+            ..WriteRules::default()
         };
         type Case<'a> = (
             &'static str,
             Method,
             &'static [(&'static str, &'static str)],
             Result<Current, BoxError>,
-            &'a Config,
+            &'a WriteRules,
             &'static str,
         );
         let cases: Vec<Case> = vec![
@@ -817,16 +861,14 @@ mod tests {
                 "call vouched judged",
             ),
         ];
-        for (case, method, fields, current, config, expected) in cases {
-            let verdict = judge_with_source(current, &method, &headers(fields), config);
+        for (case, method, fields, current, rules, expected) in cases {
+            let verdict = plan_with_source(current, &method, &headers(fields), rules);
             assert_eq!(name(&verdict), expected, "{case}");
         }
     }
 
     #[test]
     fn request_plan_table() {
-        let config = Config::default();
-        let uri = Uri::from_static("/");
         type Case = (
             Method,
             &'static [(&'static str, &'static str)],
@@ -888,10 +930,10 @@ mod tests {
         ];
         for (method, fields, vouched, expected) in cases {
             let representation = vouched.then(Representation::new);
-            let plan = plan_request(method, &headers(fields), &uri, &config, representation);
+            let plan = plan_request(method, &headers(fields), None, false, representation);
             let got = match plan {
                 RequestPlan::PassThrough => None,
-                RequestPlan::Judge {
+                RequestPlan::Evaluate {
                     facts,
                     may_ask_again,
                     ..
@@ -924,8 +966,8 @@ mod tests {
             (&[("if-modified-since", "junk")][..], false),
             (&[("range", epoch)][..], false),
         ] {
-            let plan = plan_request(&Method::GET, &headers(fields), &uri, &config, None);
-            let RequestPlan::Judge { epoch_dates, .. } = plan else {
+            let plan = plan_request(&Method::GET, &headers(fields), None, false, None);
+            let RequestPlan::Evaluate { epoch_dates, .. } = plan else {
                 panic!("a GET is judged");
             };
             assert_eq!(epoch_dates, flagged, "{fields:?}");
@@ -955,14 +997,14 @@ mod tests {
                 ("if-range", "\"a\""),
                 ("if-none-match", "\"b\""),
             ]),
-            &uri,
-            &config,
+            None,
+            false,
             None,
         );
-        let RequestPlan::Judge { facts, .. } = plan else {
+        let RequestPlan::Evaluate { facts, .. } = plan else {
             panic!("a GET is judged");
         };
-        let again = facts.without_if_range();
+        let again = facts.asked_again();
         let conditions = again.conditions().unwrap();
         assert!(conditions.has(&IF_NONE_MATCH));
         assert!(!conditions.has(&IF_RANGE));

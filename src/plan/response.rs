@@ -22,17 +22,17 @@ use http::header::{
 use http::{HeaderMap, HeaderValue, Method, StatusCode, response};
 use http_body::SizeHint;
 
-use crate::body::BodyEnd;
+use crate::body::ReadEnd;
 use crate::decision::{PassReason, TagOrigin};
-use crate::etag::coding_suffix;
-use crate::fields::{FieldLines, has_member, starts_with_ignore_case};
-use crate::precondition::{Outcome, Precondition, ValidatorsRef, judge};
-use crate::range::if_range_names;
-use crate::request::RequestFacts;
-use crate::response::{
-    ContentFields, carry_the_held_tag, correct_last_modified, fill_in_source,
+use crate::plan::head::{
+    ContentFields, carry_the_held_tag, correct_last_modified, fill_in_representation,
     remove_content_fields, tag_the_coded_bytes,
 };
+use crate::plan::request::RequestFacts;
+use crate::rfc::etag::coding_suffix;
+use crate::rfc::fields::{FieldLines, has_member, starts_with_ignore_case};
+use crate::rfc::precondition::{Outcome, Precondition, ValidatorsRef, evaluate};
+use crate::rfc::range::if_range_names;
 
 /// What a response head says, read in one pass over the few fields a response has (cheaper
 /// than a lookup for each field it might have).
@@ -121,7 +121,7 @@ pub(crate) fn prepare_head(
     // The source's date is already checked: only the handler's is corrected below.
     let handler_date = fields.last_modified;
     if let Some(representation) = representation {
-        fill_in_source(&mut head.headers, representation);
+        fill_in_representation(&mut head.headers, representation);
         // Its headers are the application's: any of them may be a content field.
         fields.content_fields = ContentFields::UNKNOWN;
         let validators = representation.validators();
@@ -153,14 +153,14 @@ pub(crate) fn prepare_head(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ResponsePlan {
     /// Send it on untouched: preconditions do not apply to it.
-    Pass(PassReason),
-    /// Judge the preconditions by the validators its head carries, without reading the body;
-    /// the reason no tag is generated, when one could have been.
-    Judge(Option<PassReason>),
-    /// Read the body (within the buffer limit) to generate a tag from its bytes, then judge.
-    Tag,
+    PassThrough(PassReason),
+    /// Evaluate the preconditions against the validators its head carries, without reading the
+    /// body; the reason no tag is generated, when one could have been.
+    Evaluate(Option<PassReason>),
+    /// Read the body (within the buffer limit) to generate a tag from its bytes, then evaluate.
+    GenerateTag,
     /// A 304 from inside: send it without its body (its head was cleaned by [`prepare_head`]).
-    NotModified,
+    InnerNotModified,
 }
 
 /// Decides what to do with a prepared response head. `skipped` asks the user's
@@ -175,20 +175,20 @@ pub(crate) fn plan_response(
 ) -> ResponsePlan {
     // A 304 from inside (`ServeDir`'s, or a handler's own) is sent as the layer's are.
     if status == StatusCode::NOT_MODIFIED {
-        return ResponsePlan::NotModified;
+        return ResponsePlan::InnerNotModified;
     }
     // RFC 9110 §13.2.1: preconditions apply where the response would be 2xx.
     if !status.is_success() {
-        return ResponsePlan::Pass(PassReason::Status);
+        return ResponsePlan::PassThrough(PassReason::Status);
     }
     if fields.streaming {
-        return ResponsePlan::Pass(PassReason::Streaming);
+        return ResponsePlan::PassThrough(PassReason::Streaming);
     }
     if skipped() {
-        return ResponsePlan::Pass(PassReason::Skipped);
+        return ResponsePlan::PassThrough(PassReason::Skipped);
     }
     if fields.etag {
-        return ResponsePlan::Judge(None);
+        return ResponsePlan::Evaluate(None);
     }
     let untagged = if status != StatusCode::OK {
         PassReason::Status
@@ -203,41 +203,41 @@ pub(crate) fn plan_response(
         // to be non-empty, and small enough, is read; anything else keeps the handler's
         // validators, or none, which RFC 9110 §9.3.2 allows.
         match body.exact() {
-            Some(len) if len > 0 && len <= limit as u64 => return ResponsePlan::Tag,
+            Some(len) if len > 0 && len <= limit as u64 => return ResponsePlan::GenerateTag,
             _ => PassReason::Head,
         }
     } else if body.lower() > limit as u64 {
         PassReason::OverLimit
     } else {
-        return ResponsePlan::Tag;
+        return ResponsePlan::GenerateTag;
     };
-    ResponsePlan::Judge(Some(untagged))
+    ResponsePlan::Evaluate(Some(untagged))
 }
 
 /// What reading a body for its tag came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AfterReading {
-    /// The whole body was read: tag it, then judge.
+    /// The whole body was read: tag it, then evaluate.
     Tag,
-    /// Send what was read and the rest of the body without a generated tag, judged by the
-    /// validators the head carries.
-    Judge(PassReason),
+    /// Send what was read and the rest of the body without a generated tag, evaluated against
+    /// the validators the head carries.
+    Evaluate(PassReason),
     /// The body failed: the client must see the failure, not a shorter 200, so no tag and no
     /// 304.
     Fail,
 }
 
 /// What a body read for its tag came to, `len` bytes read.
-pub(crate) fn after_reading<E>(end: &BodyEnd<E>, method: &Method, len: usize) -> AfterReading {
+pub(crate) fn after_reading<E>(end: &ReadEnd<E>, method: &Method, len: usize) -> AfterReading {
     match end {
         // An empty HEAD body is no GET body (see `plan_response`).
-        BodyEnd::Complete if *method == Method::HEAD && len == 0 => {
-            AfterReading::Judge(PassReason::Head)
+        ReadEnd::Complete if *method == Method::HEAD && len == 0 => {
+            AfterReading::Evaluate(PassReason::Head)
         }
-        BodyEnd::Complete => AfterReading::Tag,
-        BodyEnd::OverLimit => AfterReading::Judge(PassReason::OverLimit),
-        BodyEnd::NotReady => AfterReading::Judge(PassReason::NotReady),
-        BodyEnd::Failed(_) => AfterReading::Fail,
+        ReadEnd::Complete => AfterReading::Tag,
+        ReadEnd::OverLimit => AfterReading::Evaluate(PassReason::OverLimit),
+        ReadEnd::NotReady => AfterReading::Evaluate(PassReason::NotReady),
+        ReadEnd::Failed(_) => AfterReading::Fail,
     }
 }
 
@@ -253,10 +253,10 @@ pub(crate) enum Verdict {
     PreconditionFailed(Option<Precondition>),
     /// A 206 of another version than the one `If-Range` names: ask again for the whole
     /// representation (RFC 9110 §13.1.5: the range MUST be ignored).
-    AskAgainWithoutRange,
+    AskAgain,
 }
 
-/// RFC 9110 §13.2.2 applied to a 2xx response: steps 1 to 4 by [`judge`], then step 5
+/// RFC 9110 §13.2.2 applied to a 2xx response: steps 1 to 4 by [`evaluate`], then step 5
 /// (`If-Range`) for a 206. The validators are read only for a request with preconditions.
 #[inline]
 pub(crate) fn verdict<'a>(
@@ -270,7 +270,7 @@ pub(crate) fn verdict<'a>(
     };
     let validators = validators();
     let partial = status == StatusCode::PARTIAL_CONTENT;
-    let judgement = judge(method, conditions, Some(validators));
+    let judgement = evaluate(method, conditions, Some(validators));
     match judgement.outcome {
         // A 304 stands for the 200 the request would get (§15.4.5); the preconditions come
         // before `Range` (§13.2.2), so it stands for a 206 too. Other 2xx are no
@@ -283,7 +283,7 @@ pub(crate) fn verdict<'a>(
         Outcome::Proceed | Outcome::PreconditionRequired
             if partial && !if_range_names(conditions, validators) =>
         {
-            Verdict::AskAgainWithoutRange
+            Verdict::AskAgain
         }
         Outcome::Proceed | Outcome::PreconditionRequired => Verdict::Send,
     }
@@ -292,8 +292,9 @@ pub(crate) fn verdict<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Representation;
-    use crate::{EntityTag, precondition::Validators};
+    use crate::EntityTag;
+    use crate::rfc::representation::Representation;
+    use crate::rfc::representation::Validators;
     use http::Response;
     use http::header::IF_MODIFIED_SINCE;
     use std::time::{Duration, UNIX_EPOCH};
@@ -325,7 +326,7 @@ mod tests {
     }
 
     use PassReason as Why;
-    use ResponsePlan::{Judge, Pass, Tag};
+    use ResponsePlan::{Evaluate, GenerateTag, PassThrough};
 
     #[test]
     fn response_plan_table() {
@@ -358,7 +359,7 @@ mod tests {
                 plain,
                 exact(10),
                 false,
-                Tag,
+                GenerateTag,
             ),
             (
                 "a body of unknown size too",
@@ -367,7 +368,7 @@ mod tests {
                 plain,
                 open(0),
                 false,
-                Tag,
+                GenerateTag,
             ),
             (
                 "the handler's tag is used as it is",
@@ -376,7 +377,7 @@ mod tests {
                 tagged,
                 exact(10),
                 false,
-                Judge(None),
+                Evaluate(None),
             ),
             (
                 "a 206 with a tag is judged",
@@ -385,7 +386,7 @@ mod tests {
                 tagged,
                 exact(10),
                 false,
-                Judge(None),
+                Evaluate(None),
             ),
             (
                 "404 passes",
@@ -394,7 +395,7 @@ mod tests {
                 plain,
                 exact(10),
                 false,
-                Pass(Why::Status),
+                PassThrough(Why::Status),
             ),
             (
                 "a 304 from inside is sent as the layer's are",
@@ -403,7 +404,7 @@ mod tests {
                 tagged,
                 exact(0),
                 false,
-                ResponsePlan::NotModified,
+                ResponsePlan::InnerNotModified,
             ),
             (
                 "500 passes",
@@ -412,7 +413,7 @@ mod tests {
                 tagged,
                 exact(0),
                 false,
-                Pass(Why::Status),
+                PassThrough(Why::Status),
             ),
             (
                 "event streams pass",
@@ -421,7 +422,7 @@ mod tests {
                 with(|f| f.streaming = true),
                 open(0),
                 false,
-                Pass(Why::Streaming),
+                PassThrough(Why::Streaming),
             ),
             (
                 "skipped",
@@ -430,7 +431,7 @@ mod tests {
                 tagged,
                 exact(1),
                 true,
-                Pass(Why::Skipped),
+                PassThrough(Why::Skipped),
             ),
             (
                 "201 is judged, not tagged",
@@ -439,7 +440,7 @@ mod tests {
                 plain,
                 exact(1),
                 false,
-                Judge(Some(Why::Status)),
+                Evaluate(Some(Why::Status)),
             ),
             (
                 "a 206 without a tag is judged",
@@ -448,7 +449,7 @@ mod tests {
                 with(|f| f.content_range = true),
                 exact(1),
                 false,
-                Judge(Some(Why::Status)),
+                Evaluate(Some(Why::Status)),
             ),
             (
                 "a 200 with Content-Range",
@@ -457,7 +458,7 @@ mod tests {
                 with(|f| f.content_range = true),
                 exact(1),
                 false,
-                Judge(Some(Why::PartialContent)),
+                Evaluate(Some(Why::PartialContent)),
             ),
             (
                 "no-store",
@@ -466,7 +467,7 @@ mod tests {
                 with(|f| f.no_store = true),
                 exact(1),
                 false,
-                Judge(Some(Why::NoStore)),
+                Evaluate(Some(Why::NoStore)),
             ),
             (
                 "over the limit by its size hint",
@@ -475,7 +476,7 @@ mod tests {
                 plain,
                 open(101),
                 false,
-                Judge(Some(Why::OverLimit)),
+                Evaluate(Some(Why::OverLimit)),
             ),
             (
                 "at the limit",
@@ -484,7 +485,7 @@ mod tests {
                 plain,
                 exact(100),
                 false,
-                Tag,
+                GenerateTag,
             ),
             // HEAD: only GET's body, when the layer sees one, is hashed.
             (
@@ -494,7 +495,7 @@ mod tests {
                 plain,
                 exact(10),
                 false,
-                Tag,
+                GenerateTag,
             ),
             (
                 "HEAD with an empty body",
@@ -503,7 +504,7 @@ mod tests {
                 plain,
                 exact(0),
                 false,
-                Judge(Some(Why::Head)),
+                Evaluate(Some(Why::Head)),
             ),
             (
                 "HEAD with a body of unknown size",
@@ -512,7 +513,7 @@ mod tests {
                 plain,
                 open(1),
                 false,
-                Judge(Some(Why::Head)),
+                Evaluate(Some(Why::Head)),
             ),
             (
                 "HEAD over the limit",
@@ -521,7 +522,7 @@ mod tests {
                 plain,
                 exact(101),
                 false,
-                Judge(Some(Why::Head)),
+                Evaluate(Some(Why::Head)),
             ),
             (
                 "HEAD with the handler's tag",
@@ -530,7 +531,7 @@ mod tests {
                 tagged,
                 exact(0),
                 false,
-                Judge(None),
+                Evaluate(None),
             ),
         ];
         for (case, status, method, fields, hint, skipped, expected) in cases {
@@ -564,30 +565,35 @@ mod tests {
     fn after_reading_table() {
         let get = Method::GET;
         let head_ = Method::HEAD;
-        let cases: Vec<(BodyEnd<()>, &Method, usize, AfterReading)> = vec![
-            (BodyEnd::Complete, &get, 10, AfterReading::Tag),
-            (BodyEnd::Complete, &get, 0, AfterReading::Tag),
-            (BodyEnd::Complete, &head_, 10, AfterReading::Tag),
-            (BodyEnd::Complete, &head_, 0, AfterReading::Judge(Why::Head)),
+        let cases: Vec<(ReadEnd<()>, &Method, usize, AfterReading)> = vec![
+            (ReadEnd::Complete, &get, 10, AfterReading::Tag),
+            (ReadEnd::Complete, &get, 0, AfterReading::Tag),
+            (ReadEnd::Complete, &head_, 10, AfterReading::Tag),
             (
-                BodyEnd::OverLimit,
-                &get,
-                101,
-                AfterReading::Judge(Why::OverLimit),
-            ),
-            (
-                BodyEnd::NotReady,
-                &get,
-                3,
-                AfterReading::Judge(Why::NotReady),
-            ),
-            (
-                BodyEnd::NotReady,
+                ReadEnd::Complete,
                 &head_,
                 0,
-                AfterReading::Judge(Why::NotReady),
+                AfterReading::Evaluate(Why::Head),
             ),
-            (BodyEnd::Failed(()), &get, 3, AfterReading::Fail),
+            (
+                ReadEnd::OverLimit,
+                &get,
+                101,
+                AfterReading::Evaluate(Why::OverLimit),
+            ),
+            (
+                ReadEnd::NotReady,
+                &get,
+                3,
+                AfterReading::Evaluate(Why::NotReady),
+            ),
+            (
+                ReadEnd::NotReady,
+                &head_,
+                0,
+                AfterReading::Evaluate(Why::NotReady),
+            ),
+            (ReadEnd::Failed(()), &get, 3, AfterReading::Fail),
         ];
         for (end, method, len, expected) in cases {
             assert_eq!(after_reading(&end, method, len), expected, "{method} {len}");
@@ -596,7 +602,7 @@ mod tests {
 
     #[test]
     fn verdict_table() {
-        use Verdict::{AskAgainWithoutRange as Again, Send};
+        use Verdict::{AskAgain as Again, Send};
         const N304: Verdict = Verdict::NotModified { held_form: false };
         const HELD: Verdict = Verdict::NotModified { held_form: true };
         const P412: Verdict = Verdict::PreconditionFailed(Some(Precondition::IfMatch));
@@ -800,10 +806,10 @@ mod tests {
     fn facts(conditions: &[(&str, &str)], representation: Option<Representation>) -> RequestFacts {
         RequestFacts {
             method: Method::GET,
-            conditions: crate::request::Conditions::from(&map(conditions)),
+            conditions: crate::plan::request::Conditions::from(&map(conditions)),
             decisions: false,
             rare: representation.map(|representation| {
-                Box::new(crate::request::RareFacts {
+                Box::new(crate::plan::request::RareFacts {
                     uri: None,
                     representation: Some(representation),
                 })

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::precondition::Precondition;
+use crate::rfc::precondition::Precondition;
 
 /// Why a request gets no answer from the handler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

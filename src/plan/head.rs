@@ -12,15 +12,15 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 
-use crate::Validators;
-use crate::etag::{EntityTag, TagRef, coded_tag, held_tag};
-use crate::fields::{
+use crate::rfc::etag::{EntityTag, TagRef, coded_tag, held_tag};
+use crate::rfc::fields::{
     FieldLines, content_length, http_date, parse_date, remove_present, single_value,
     validator_seconds,
 };
-use crate::precondition::coding_counts;
-use crate::problem::Refusal;
-use crate::source::Representation;
+use crate::rfc::precondition::coding_counts;
+use crate::rfc::problem::Refusal;
+use crate::rfc::representation::Representation;
+use crate::rfc::representation::Validators;
 
 const CONTENT_FIELD_COUNT: usize = 6;
 
@@ -120,7 +120,7 @@ pub(crate) fn representation_not_modified(
     held_form: bool,
 ) -> response::Parts {
     let mut head = empty_head(StatusCode::NOT_MODIFIED);
-    fill_in_source(&mut head.headers, representation);
+    fill_in_representation(&mut head.headers, representation);
     remove_content_fields(&mut head, ContentFields::UNKNOWN);
     if held_form {
         carry_the_held_tag(&mut head.headers, conditions, 0, false);
@@ -138,32 +138,18 @@ pub(crate) fn refusal_head(
 ) -> (response::Parts, Option<Bytes>) {
     let mut head = empty_head(refusal.status());
     if let (Refusal::Failed(_), Some(validators)) = (refusal, validators) {
-        set_validators(&mut head.headers, validators);
+        validators.set_on(&mut head.headers);
     }
     let body = refusal.body(problem_details, &mut head.headers);
     (head, body)
-}
-
-/// Sets `ETag` and `Last-Modified` from `validators`, replacing what is there. A date before
-/// 1970 is left out, one later than now is sent as now (RFC 9110 §8.8.2.1).
-pub(crate) fn set_validators(headers: &mut HeaderMap, validators: &Validators) {
-    if let Some(etag) = &validators.etag {
-        headers.insert(ETAG, etag.to_header_value());
-    }
-    if let Some(value) = validators
-        .last_modified
-        .and_then(|modified| http_date(modified, SystemTime::now()))
-    {
-        headers.insert(LAST_MODIFIED, value);
-    }
 }
 
 /// What a validator source reported, on the response the inner service made: the source's
 /// `ETag` and `Last-Modified` replace the response's, since the source is what the layer judged
 /// (and will judge the next request) by; its other headers are added where the response lacks
 /// them, so whatever else the handler set wins.
-pub(crate) fn fill_in_source(headers: &mut HeaderMap, representation: &Representation) {
-    set_validators(headers, representation.validators());
+pub(crate) fn fill_in_representation(headers: &mut HeaderMap, representation: &Representation) {
+    representation.set_validators(headers);
     let cache_headers = representation.headers();
     for name in cache_headers.keys() {
         if !headers.contains_key(name) {
@@ -177,7 +163,7 @@ pub(crate) fn fill_in_source(headers: &mut HeaderMap, representation: &Represent
 /// A `Last-Modified` later than `now` becomes `now`: an origin MUST replace a modification date
 /// later than the message's origination (RFC 9110 §8.8.2.1), or every `If-Modified-Since`
 /// would be a 304 until that date. One at or before 1 s after the epoch is no validator
-/// ([`validator_seconds`](crate::fields::validator_seconds)) and is removed: sent, it would
+/// ([`validator_seconds`](crate::rfc::fields::validator_seconds)) and is removed: sent, it would
 /// also make caches think the content years old and fresh for a tenth of that (RFC 9111
 /// §4.2.2). Anything but one valid date is left as it is.
 pub(crate) fn correct_last_modified(headers: &mut HeaderMap, now: SystemTime) {
@@ -238,8 +224,8 @@ pub(crate) fn tag_the_coded_bytes(headers: &mut HeaderMap, suffix: Option<&[u8]>
             None => 0,
         },
         None => {
-            if let Ok(tag) = EntityTag::from_header_value(tag) {
-                headers.insert(ETAG, tag.weaken().to_header_value());
+            if let Ok(tag) = EntityTag::try_from(tag) {
+                headers.insert(ETAG, HeaderValue::from(tag.weaken()));
             }
             0
         }
