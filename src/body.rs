@@ -431,7 +431,7 @@ impl<B: Body> ResponseBody<B> for () {
 ///
 /// axum's `Router::layer` turns every layer's response body into `axum::body::Body`, boxing it
 /// once more unless it already is one. With this, a response the layer sends on keeps the body
-/// the handler made, the content of a 304 or 412 is an empty body of no size (a box of it takes
+/// the inner service made, the content of a 304 or 412 is an empty body of no size (a box of it takes
 /// no allocation), and only a body the layer read to tag it is boxed.
 ///
 /// ```

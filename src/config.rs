@@ -13,7 +13,7 @@ use crate::source::SharedSource;
 /// The default buffer limit: 1 MiB.
 pub(crate) const DEFAULT_BUFFER_LIMIT: usize = 1024 * 1024;
 
-/// What a [`ConditionalLayer::skip_when`] predicate sees of a request and its response.
+/// What a [`ConditionalLayer::skip_when`](crate::ConditionalLayer::skip_when) predicate sees of a request and its response.
 ///
 /// ```
 /// use axum::{Router, body::Body, routing::get};

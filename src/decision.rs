@@ -10,7 +10,7 @@ use crate::Outcome;
 /// response it makes or passes on: what it did and why.
 ///
 /// ```
-/// # use tower_conditional::{Decision, Outcome};
+/// # use tower_conditional::{Outcome, decision::Decision};
 /// # fn log(response: &http::Response<()>) {
 /// if let Some(decision) = response.extensions().get::<Decision>() {
 ///     if decision.outcome == Outcome::NotModified {
@@ -26,7 +26,8 @@ use crate::Outcome;
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, header};
 /// use tower::ServiceExt;
-/// use tower_conditional::{ConditionalLayer, Decision, Outcome};
+/// use tower_conditional::{ConditionalLayer, Outcome};
+/// use tower_conditional::decision::Decision;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -67,7 +68,8 @@ pub struct Decision {
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, header};
 /// use tower::ServiceExt;
-/// use tower_conditional::{ConditionalLayer, Decision, TagOrigin};
+/// use tower_conditional::ConditionalLayer;
+/// use tower_conditional::decision::{Decision, TagOrigin};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -101,7 +103,8 @@ pub enum TagOrigin {
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, StatusCode};
 /// use tower::ServiceExt;
-/// use tower_conditional::{ConditionalLayer, Decision, PassReason};
+/// use tower_conditional::ConditionalLayer;
+/// use tower_conditional::decision::{Decision, PassReason};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

@@ -34,8 +34,8 @@
 //! revalidations included, costs the `stat` calls `ServeDir` makes too (the path, then its
 //! `index.html` or precompressed variants), one hop to a blocking thread, and a lookup in a
 //! bounded cache ([`FileTags::max_entries`], default
-//! [`DEFAULT_MAX_ENTRIES`](Self::DEFAULT_MAX_ENTRIES)); the file is not opened. Files larger than
-//! [`FileTags::max_file_size`] (default [`DEFAULT_MAX_FILE_SIZE`](Self::DEFAULT_MAX_FILE_SIZE)) are not hashed: the source
+//! [`DEFAULT_MAX_ENTRIES`](FileTags::DEFAULT_MAX_ENTRIES)); the file is not opened. Files larger than
+//! [`FileTags::max_file_size`] (default [`DEFAULT_MAX_FILE_SIZE`](FileTags::DEFAULT_MAX_FILE_SIZE)) are not hashed: the source
 //! answers [`Current::Unknown`] for them, and the layer uses `ServeDir`'s own metadata
 //! validators, as without a source.
 //!
@@ -53,7 +53,7 @@
 //! Symbolic links are followed, as `ServeDir` follows them. Whatever `ServeDir` would not answer
 //! with a file (a missing file, a redirect, a directory, an I/O error, a method other than GET
 //! and HEAD) gets [`Current::Unknown`], so `ServeDir` gives its own 404 or 405 and the layer
-//! judges that response as without a source.
+//! evaluates that response as without a source.
 //!
 //! The source sees the URI the layer sees. Inside `Router::nest_service("/static", …)`, a
 //! layer wrapped around `ServeDir` sees the nested path (`/app.js`), as `ServeDir` does; a layer
@@ -64,18 +64,18 @@
 //! # Which validators clients see
 //!
 //! The layer puts the source's `ETag` (and `Last-Modified`) on the 200 and 206 in place of
-//! `ServeDir`'s, answers revalidations with a 304 before `ServeDir` runs, and judges `If-Range`
-//! against the source's tag. Once it has judged a GET's or HEAD's preconditions against the
+//! `ServeDir`'s, answers revalidations with a 304 before `ServeDir` runs, and evaluates `If-Range`
+//! against the source's tag. Once it has evaluated a GET's or HEAD's preconditions against the
 //! source's validators, it removes them from the request it hands `ServeDir`, so `ServeDir`
-//! never judges them again against its metadata tag: a `GET` whose `If-Match` names the content
+//! never evaluates them again against its metadata tag: a `GET` whose `If-Match` names the content
 //! tag gets the file, and an old `If-None-Match` naming the metadata tag gets the current bytes,
-//! not a 304. For a file the source does not know ([`Current::Unknown`]) `ServeDir` judges them
-//! itself, and the layer judges its answer, as without a source.
+//! not a 304. For a file the source does not know ([`Current::Unknown`]) `ServeDir` evaluates them
+//! itself, and the layer evaluates its answer, as without a source.
 //!
 //! `Last-Modified` is the file's modification time, truncated to seconds. One at or before 1 s
 //! after the epoch (the Nix store's, for every file) is no validator to the layer: it sends no
 //! `Last-Modified` for it (neither the source's nor `ServeDir`'s, on 200 and 304 alike), and
-//! ignores an `If-Modified-Since` or `If-Unmodified-Since` of that date where it judges the
+//! ignores an `If-Modified-Since` or `If-Unmodified-Since` of that date where it evaluates the
 //! preconditions against the source's validators.
 //!
 //! # Precompressed files
@@ -206,7 +206,8 @@ impl FileTags {
     ///
     /// ```
     /// use tower_conditional::files::FileTags;
-    /// use tower_conditional::{Current, TagHash, ValidatorSource};
+    /// use tower_conditional::TagHash;
+    /// use tower_conditional::source::{Current, ValidatorSource};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -221,7 +222,7 @@ impl FileTags {
     /// };
     /// // The tag the layer would generate for the same bytes, on any machine.
     /// let expected = TagHash::CollisionResistant.entity_tag(&[b"console.log(1);"], false);
-    /// assert_eq!(representation.validators().etag, Some(expected));
+    /// assert_eq!(representation.etag(), Some(&expected));
     ///
     /// // What ServeDir answers itself (404, 405): the source does not say.
     /// let (missing, ()) = http::Request::get("/gone.js").body(())?.into_parts();

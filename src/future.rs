@@ -230,12 +230,12 @@ where
                         SourcePlan::Call {
                             representation,
                             stale_range,
-                            judged,
+                            evaluated,
                         } => {
                             if stale_range {
                                 remove_range(request.headers_mut());
                             }
-                            if judged {
+                            if evaluated {
                                 remove_preconditions(request.headers_mut());
                             }
                             let (facts, again) = prepare_request(
@@ -320,7 +320,7 @@ where
     }
 }
 
-/// A response to a request the layer does not judge (not GET or HEAD), sent on as it is; only a
+/// A response to a request the layer does not evaluate (not GET or HEAD), sent on as it is; only a
 /// 304 loses its content fields and body, as every 304 that leaves the layer does.
 fn pass_through<B: Body>(response: Response<B>, config: &Config) -> Response<ConditionalBody<B>> {
     let (mut head, body) = response.into_parts();
@@ -375,7 +375,7 @@ fn respond_to<B: Body>(
             &request,
             Decision::passed(PassReason::Status),
         )),
-        // Nothing to judge, nothing to record: sent as it is.
+        // Nothing to evaluate, nothing to record: sent as it is.
         ResponsePlan::Evaluate(_)
             if request.conditions().is_none() && !Decision::wanted(request.decisions) =>
         {
@@ -391,13 +391,13 @@ fn respond_to<B: Body>(
             };
             let body = ConditionalBody::pass_through(body);
             let size = || body.size_hint().exact();
-            let judging = VerdictInputs {
+            let evaluating = VerdictInputs {
                 request: &request,
                 ask_again,
                 tag_suffix: fields.tag_suffix,
                 content_fields: fields.content_fields,
             };
-            let verdict = judging.reach_verdict(&mut head, decision, size);
+            let verdict = evaluating.reach_verdict(&mut head, decision, size);
             response_for_verdict(verdict, head, request, config.write.problem_details, || {
                 body
             })
@@ -430,7 +430,7 @@ impl<B: Body> ReadingResponse<B> {
             request,
         } = self;
         let len = reading.chunks().byte_len();
-        let judging = VerdictInputs {
+        let evaluating = VerdictInputs {
             request: &request,
             ask_again,
             tag_suffix: 0,
@@ -446,7 +446,7 @@ impl<B: Body> ReadingResponse<B> {
                 set_generated_tag(&mut head.headers, tag, len, trailers, content_length);
                 let decision = Decision::new(TagOrigin::Generated);
                 let size = || Some(len as u64);
-                let verdict = judging.reach_verdict(&mut head, decision, size);
+                let verdict = evaluating.reach_verdict(&mut head, decision, size);
                 // The body is built only for the response that sends it.
                 response_for_verdict(verdict, head, request, config.write.problem_details, || {
                     reading.into_body(end)
@@ -456,7 +456,7 @@ impl<B: Body> ReadingResponse<B> {
                 let body = reading.into_body(end);
                 let size = || body.size_hint().exact();
                 let decision = Decision::passed(reason);
-                let verdict = judging.reach_verdict(&mut head, decision, size);
+                let verdict = evaluating.reach_verdict(&mut head, decision, size);
                 response_for_verdict(verdict, head, request, config.write.problem_details, || {
                     body
                 })
@@ -502,7 +502,7 @@ fn refusal_body<B: Body>(body: Option<Bytes>) -> ConditionalBody<B> {
     }
 }
 
-/// What judging a response head needs besides the head.
+/// What evaluating a response head needs besides the head.
 struct VerdictInputs<'a> {
     request: &'a RequestFacts,
     /// Whether a range of another version can be asked again without `Range`.
@@ -524,7 +524,7 @@ impl VerdictInputs<'_> {
         size: impl FnOnce() -> Option<u64>,
     ) -> Verdict {
         let request = self.request;
-        // Nothing to judge, nothing to record.
+        // Nothing to evaluate, nothing to record.
         if request.conditions().is_none() && !Decision::wanted(request.decisions) {
             return Verdict::Send;
         }

@@ -1,4 +1,4 @@
-//! Deep entity tags and guarded writes: preconditions judged inside a handler, against the
+//! Deep entity tags and guarded writes: preconditions evaluated inside a handler, against the
 //! representation it reads itself.
 //!
 //! A handler that knows its resource's version (a row's revision, a file's hash) can answer a
@@ -11,7 +11,7 @@
 //! # #[cfg(feature = "axum")] {
 //! use axum::http::{HeaderValue, header};
 //! use axum::response::IntoResponse;
-//! use tower_conditional::{EntityTag, Early, Preconditions, Representation};
+//! use tower_conditional::{Early, EntityTag, Preconditions, Representation};
 //!
 //! async fn show_item(preconditions: Preconditions) -> Result<impl IntoResponse, Early> {
 //!     let version = 42; // e.g. SELECT version FROM items WHERE id = $1
@@ -26,7 +26,7 @@
 //! ```
 //!
 //! The same call makes a write a compare-and-swap: called inside the transaction or lock the
-//! write happens in, against the version read there, it judges the request's `If-Match` (or
+//! write happens in, against the version read there, it evaluates the request's `If-Match` (or
 //! `If-None-Match: *`) against what the write would replace, so of two writers holding one
 //! tag exactly one wins ([`Preconditions::check`] shows it with SQL).
 //!
@@ -45,7 +45,7 @@ use crate::rfc::problem::Refusal;
 use crate::rfc::range::if_range_allows_range;
 use crate::{Outcome, Representation};
 
-/// A request's method and precondition fields, to judge against a representation a handler
+/// A request's method and precondition fields, to evaluate against a representation a handler
 /// knows: for an early 304 (deep entity tags), and for a write's compare-and-swap.
 ///
 /// With the `axum` feature it is an extractor. Behind a
@@ -58,7 +58,7 @@ use crate::{Outcome, Representation};
 /// use axum::{Router, body::Body, response::IntoResponse, routing::get};
 /// use http::{HeaderValue, Request, StatusCode, header};
 /// use tower::ServiceExt;
-/// use tower_conditional::{EntityTag, Early, Preconditions, Representation};
+/// use tower_conditional::{Early, EntityTag, Preconditions, Representation};
 ///
 /// async fn report(preconditions: Preconditions) -> Result<impl IntoResponse, Early> {
 ///     let version = 17; // e.g. SELECT version FROM reports WHERE id = $1
@@ -158,7 +158,10 @@ impl Preconditions {
     }
 
     /// What RFC 9110 §13.2.2 says of the request against `current` (`None`: the resource has
-    /// no current representation), as [`evaluate`](crate::evaluate) does.
+    /// no current representation): `If-Match` (strong comparison; a malformed value is false,
+    /// §13.1.1), else `If-Unmodified-Since`; then `If-None-Match` (weak comparison; a malformed
+    /// value is true, §13.1.2), else, for GET and HEAD, `If-Modified-Since`. Dates are ignored
+    /// when invalid, repeated, or when `current` has no modification date.
     ///
     /// ```
     /// use http::{HeaderMap, HeaderValue, Method, header::IF_NONE_MATCH};
@@ -248,7 +251,7 @@ impl Preconditions {
     /// use http::{Request, StatusCode, header};
     /// use tokio::sync::Mutex;
     /// use tower::ServiceExt;
-    /// use tower_conditional::{EntityTag, Early, Preconditions, Representation};
+    /// use tower_conditional::{Early, EntityTag, Preconditions, Representation};
     ///
     /// // The stored version of one document; its ETag is `"v{version}"`.
     /// type Store = Arc<Mutex<u64>>;
@@ -287,24 +290,24 @@ impl Preconditions {
             return Ok(());
         }
         let validators = current.map(Representation::validators);
-        let judgement = evaluate(
+        let evaluation = evaluate(
             &self.method,
             &self.conditions,
             validators.map(|validators| validators.borrowed()),
         );
-        match (judgement.outcome, current) {
+        match (evaluation.outcome, current) {
             (Outcome::NotModified, Some(current)) => Err(Early {
                 head: Box::new(representation_not_modified(
                     current,
                     &self.conditions,
-                    judgement.held_form,
+                    evaluation.held_form,
                 )),
                 body: None,
             }),
             (Outcome::NotModified | Outcome::PreconditionFailed, _) => {
                 let problem_details = config.is_some_and(|config| config.write.problem_details);
                 let (head, body) =
-                    refusal_head(Refusal::Failed(judgement.by), validators, problem_details);
+                    refusal_head(Refusal::Failed(evaluation.by), validators, problem_details);
                 Err(Early {
                     head: Box::new(head),
                     body,
@@ -330,7 +333,7 @@ impl Preconditions {
 /// use axum::{Router, body::Body, response::IntoResponse, routing::get};
 /// use http::{HeaderValue, Request, StatusCode, header};
 /// use tower::ServiceExt;
-/// use tower_conditional::{EntityTag, Early, Preconditions, Representation};
+/// use tower_conditional::{Early, EntityTag, Preconditions, Representation};
 ///
 /// async fn page(preconditions: Preconditions) -> Result<impl IntoResponse, Early> {
 ///     let current = Representation::new()

@@ -15,7 +15,7 @@ use crate::source::{SharedSource, ValidatorSource};
 /// See the [crate docs](crate) for what it does and where to put it. Its setters take bare
 /// names (`buffer_limit`, not `with_buffer_limit`), as tower-http's layers do, since its
 /// settings are never read back ([the crate's setter
-/// names](crate::Validators#setter-names-in-this-crate)).
+/// names](crate::Representation)).
 ///
 /// ```
 /// use tower_conditional::{ConditionalLayer, TagHash};
@@ -84,7 +84,7 @@ impl ConditionalLayer {
     ///     .layer(ConditionalLayer::new());
     /// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
     /// let expected = TagHash::CollisionResistant.entity_tag(&[b"Hello"], false);
-    /// assert_eq!(response.headers()[header::ETAG], expected.to_header_value());
+    /// assert_eq!(response.headers()[header::ETAG], expected.to_string());
     /// # }
     /// ```
     pub fn new() -> Self {
@@ -193,7 +193,7 @@ impl<O> ConditionalLayer<O> {
     ///     .layer(ConditionalLayer::new().hash(TagHash::Fast));
     /// let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
     /// let expected = TagHash::Fast.entity_tag(&[b"Hello"], false);
-    /// assert_eq!(response.headers()[header::ETAG], expected.to_header_value());
+    /// assert_eq!(response.headers()[header::ETAG], expected.to_string());
     /// # }
     /// # }
     /// ```
@@ -239,7 +239,7 @@ impl<O> ConditionalLayer<O> {
 
     /// Ask `source` for the current validators before calling the inner service, to answer 304
     /// and 412 without running the handler, protect writes from lost updates, and honour
-    /// `If-Range`. See [`ValidatorSource`](crate::ValidatorSource) for the rules.
+    /// `If-Range`. See [`ValidatorSource`](crate::source::ValidatorSource) for the rules.
     ///
     /// The source is consulted for GET and HEAD, and for other methods when they carry
     /// preconditions (`If-Match`, `If-None-Match`, `If-Unmodified-Since`).
@@ -248,7 +248,9 @@ impl<O> ConditionalLayer<O> {
     /// use axum::{Router, body::Body, routing::get};
     /// use http::{Request, StatusCode, header};
     /// use tower::ServiceExt;
-    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+    /// use tower::BoxError;
+    /// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+    /// use tower_conditional::source::Current;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -274,7 +276,7 @@ impl<O> ConditionalLayer<O> {
         self
     }
 
-    /// Attach a [`Decision`](crate::Decision) extension to every response, telling outer
+    /// Attach a [`Decision`](crate::decision::Decision) extension to every response, telling outer
     /// layers (metrics, logging) what the layer did, why, and the bytes a 304 saved (default
     /// `false`: the extension map costs an allocation per response).
     ///
@@ -282,7 +284,8 @@ impl<O> ConditionalLayer<O> {
     /// use axum::{Router, body::Body, routing::get};
     /// use http::{Request, header};
     /// use tower::ServiceExt;
-    /// use tower_conditional::{ConditionalLayer, Decision, Outcome, TagOrigin};
+    /// use tower_conditional::{ConditionalLayer, Outcome};
+    /// use tower_conditional::decision::{Decision, TagOrigin};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -304,10 +307,10 @@ impl<O> ConditionalLayer<O> {
     /// The methods that may create a resource that does not exist yet (default: PUT).
     ///
     /// RFC 9110 §13.2.1: preconditions apply only where the answer without them would be 2xx
-    /// (or 412). When a [`ValidatorSource`](crate::ValidatorSource) says the target is
-    /// [`Current::Missing`](crate::Current::Missing), a `DELETE` or `PATCH` of it would be the
-    /// handler's 404, so its preconditions are not judged and the handler answers; a `PUT`,
-    /// which may create it, is judged: `If-Match` fails (412, §13.1.1) and `If-None-Match: *`
+    /// (or 412). When a [`ValidatorSource`](crate::source::ValidatorSource) says the target is
+    /// [`Current::Missing`](crate::source::Current::Missing), a `DELETE` or `PATCH` of it would be the
+    /// handler's 404, so its preconditions are not evaluated and the handler answers; a `PUT`,
+    /// which may create it, is evaluated: `If-Match` fails (412, §13.1.1) and `If-None-Match: *`
     /// passes (create only). [`Preconditions::check`](crate::Preconditions::check) in a handler
     /// follows the same list.
     ///
@@ -315,7 +318,9 @@ impl<O> ConditionalLayer<O> {
     /// use axum::{Router, body::Body, http::StatusCode, routing::put};
     /// use http::{Method, Request, header};
     /// use tower::ServiceExt;
-    /// use tower_conditional::{BoxError, ConditionalLayer, Current};
+    /// use tower::BoxError;
+    /// use tower_conditional::ConditionalLayer;
+    /// use tower_conditional::source::Current;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -358,7 +363,7 @@ impl<O> ConditionalLayer<O> {
     /// runs (default: none).
     ///
     /// What guards a write: `If-Match`; `If-None-Match: *` (create only); or
-    /// `If-Unmodified-Since` where the [`ValidatorSource`](crate::ValidatorSource) reports a
+    /// `If-Unmodified-Since` where the [`ValidatorSource`](crate::source::ValidatorSource) reports a
     /// `Last-Modified` for the resource (without one it is ignored, §13.1.4, and the write would
     /// be unconditional). A write to a resource the source says is missing, with a method that
     /// cannot create it ([`creating_methods`](Self::creating_methods)), goes to the handler for
@@ -370,7 +375,9 @@ impl<O> ConditionalLayer<O> {
     /// use axum::{Router, body::Body, http::StatusCode, routing::put};
     /// use http::{Method, Request, header};
     /// use tower::ServiceExt;
-    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+    /// use tower::BoxError;
+    /// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+    /// use tower_conditional::source::Current;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -422,7 +429,9 @@ impl<O> ConditionalLayer<O> {
     /// use axum::{Router, body::{Body, to_bytes}, http::StatusCode, routing::put};
     /// use http::{Request, header};
     /// use tower::ServiceExt;
-    /// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+    /// use tower::BoxError;
+    /// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+    /// use tower_conditional::source::Current;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {

@@ -17,7 +17,7 @@ use crate::plan::request::{consults_source, precondition_required};
 /// Middleware that gives GET/HEAD responses entity tags and answers conditional requests with
 /// `304 Not Modified` or `412 Precondition Failed` (RFC 9110 §13).
 ///
-/// Build it with [`ConditionalLayer`]; see the [crate docs](crate) for the behaviour.
+/// Build it with [`ConditionalLayer`](crate::ConditionalLayer); see the [crate docs](crate) for the behaviour.
 ///
 /// ```
 /// use http::{Request, Response, StatusCode, header};
@@ -69,7 +69,7 @@ impl<S: fmt::Debug, O> fmt::Debug for Conditional<S, O> {
 }
 
 impl<S> Conditional<S> {
-    /// Wraps `inner` with the default settings of [`ConditionalLayer::new`].
+    /// Wraps `inner` with the default settings of [`ConditionalLayer::new`](crate::ConditionalLayer::new).
     ///
     /// ```
     /// use axum::{Router, body::Body, routing::get};

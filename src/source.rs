@@ -17,7 +17,8 @@ use tower::BoxError;
 ///
 /// ```
 /// use http::request::Parts;
-/// use tower_conditional::{Current, EntityTag, Representation, SourceFuture, ValidatorSource};
+/// use tower_conditional::{EntityTag, Representation};
+/// use tower_conditional::source::{Current, SourceFuture, ValidatorSource};
 ///
 /// struct Fixed(&'static str);
 ///
@@ -49,9 +50,9 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 /// - with [`require_preconditions`](crate::ConditionalLayer::require_preconditions), answers a
 ///   write that carries no precondition with a 428 (RFC 6585 §3);
 /// - gives a proceeding 2xx response the source's `ETag` and `Last-Modified` (replacing the
-///   handler's: the source is what the layer judged by, and will judge the next request by)
+///   handler's: the source is what the layer evaluated them against, and will evaluate the next request against)
 ///   and the headers the response lacks, so no buffering or hashing is needed; the
-///   preconditions of a GET or HEAD it judged are not handed on to be judged again;
+///   preconditions of a GET or HEAD it evaluated are not handed on to be evaluated again;
 /// - honours `If-Range` (§13.1.5) by removing a `Range` whose `If-Range` no longer matches;
 /// - lets a request for a resource the source says is [`Current::Missing`] through to the
 ///   handler, whatever its preconditions, unless its method may create the resource
@@ -63,7 +64,7 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 /// name that version as well as `"v1"` does.
 ///
 /// The check and the handler's write are two steps, and another writer can come in between:
-/// the handler makes its write a compare-and-swap by judging the request again, with
+/// the handler makes its write a compare-and-swap by checking the request again, with
 /// [`Preconditions::check`](crate::Preconditions::check), against the version it reads where
 /// it writes.
 ///
@@ -83,7 +84,9 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 /// ```
 /// use axum::{Router, extract::Request, middleware::{self, Next}, response::Response};
 /// use axum::{http::StatusCode, response::IntoResponse, routing::get};
-/// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+/// use tower::BoxError;
+/// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+/// use tower_conditional::source::Current;
 ///
 /// fn authorized(headers: &http::HeaderMap) -> bool {
 ///     headers.get(http::header::AUTHORIZATION).is_some_and(|value| value == "Bearer secret")
@@ -128,18 +131,19 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 /// turn a slow lookup into one), a request that carries preconditions (`If-Match`,
 /// `If-None-Match`, `If-Unmodified-Since`) on a method other than GET/HEAD is refused with `503 Service Unavailable` and the handler does not run: a write the
 /// client made conditional must not happen unchecked. GET and HEAD fall back to the ordinary
-/// path (the handler runs and its response is judged as without a source).
+/// path (the handler runs and its response is evaluated as without a source).
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use tower_conditional::{ConditionalLayer, Current, EntityTag, Representation};
+/// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+/// use tower_conditional::source::Current;
 ///
 /// let layer = ConditionalLayer::new().validator_source(|request: &http::request::Parts| {
 ///     // Look the version up cheaply; here it is derived from the path.
 ///     let version = request.uri.path().len();
 ///     async move {
 ///         let tag = EntityTag::strong(format!("v{version}"))?;
-///         Ok::<_, tower_conditional::BoxError>(Current::Exists(
+///         Ok::<_, tower::BoxError>(Current::Exists(
 ///             Representation::new()
 ///                 .with_etag(tag)
 ///                 .with_last_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
@@ -161,7 +165,8 @@ pub type SourceFuture = Pin<Box<dyn Future<Output = Result<Current, BoxError>> +
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, StatusCode, header, request::Parts};
 /// use tower::ServiceExt;
-/// use tower_conditional::{ConditionalLayer, Current, EntityTag, Representation, SourceFuture, ValidatorSource};
+/// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+/// use tower_conditional::source::{Current, SourceFuture, ValidatorSource};
 ///
 /// #[derive(Clone, Default)]
 /// struct Versions(Arc<Mutex<HashMap<String, u64>>>);
@@ -200,7 +205,9 @@ pub trait ValidatorSource: Send + Sync + 'static {
     ///
     /// ```
     /// use http::Request;
-    /// use tower_conditional::{BoxError, Current, EntityTag, Representation, ValidatorSource};
+    /// use tower::BoxError;
+    /// use tower_conditional::{EntityTag, Representation};
+    /// use tower_conditional::source::{Current, ValidatorSource};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -241,7 +248,9 @@ where
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, StatusCode, header};
 /// use tower::ServiceExt;
-/// use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+/// use tower::BoxError;
+/// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+/// use tower_conditional::source::Current;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

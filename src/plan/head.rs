@@ -81,7 +81,7 @@ pub(crate) fn into_not_modified(head: &mut response::Parts, present: ContentFiel
 /// Edits the head of a 2xx into a 412: the content fields go, and so do `Cache-Control` and
 /// `Expires`, which describe the 2xx's freshness and would make the error cacheable. The
 /// current `ETag` / `Last-Modified` stay so the client can see what it is up against, and so do
-/// `Set-Cookie` and the other fields the handler set.
+/// `Set-Cookie` and the other fields the inner service set.
 pub(crate) fn into_precondition_failed(head: &mut response::Parts, present: ContentFields) {
     head.status = StatusCode::PRECONDITION_FAILED;
     remove_content_fields(head, present);
@@ -145,9 +145,9 @@ pub(crate) fn refusal_head(
 }
 
 /// What a validator source reported, on the response the inner service made: the source's
-/// `ETag` and `Last-Modified` replace the response's, since the source is what the layer judged
-/// (and will judge the next request) by; its other headers are added where the response lacks
-/// them, so whatever else the handler set wins.
+/// `ETag` and `Last-Modified` replace the response's, since the source is what the layer evaluated
+/// (and will evaluate the next request) by; its other headers are added where the response lacks
+/// them, so whatever else the inner service set wins.
 pub(crate) fn fill_in_representation(headers: &mut HeaderMap, representation: &Representation) {
     representation.set_validators(headers);
     let cache_headers = representation.headers();
@@ -179,7 +179,7 @@ pub(crate) fn correct_last_modified(headers: &mut HeaderMap, now: SystemTime) {
     }
 }
 
-/// The tag the layer generated from `len` body bytes. A `Content-Length` the handler claimed
+/// The tag the layer generated from `len` body bytes. A `Content-Length` the inner service claimed
 /// is replaced by the true one, or dropped when trailers follow (they need a chunked body on
 /// HTTP/1.1); without one, the body's exact size hint gives servers the length.
 pub(crate) fn set_generated_tag(
@@ -201,7 +201,7 @@ pub(crate) fn set_generated_tag(
 }
 
 /// A strong tag that came from inside, on a content-coded body: a compression layer between
-/// the handler and this layer (tower-http's `CompressionLayer`) keeps the identity bytes'
+/// the inner service and this layer (tower-http's `CompressionLayer`) keeps the identity bytes'
 /// strong tag on the gzip bytes, so one strong tag would name two byte sequences (RFC 9110
 /// §8.8.1). The coded bytes get the coded tag of that version, `"v1-gzip"` (RFC 9110
 /// §8.8.3.3, [`coded_tag`]), which is strong and names them alone; returns the suffix's length.

@@ -2,7 +2,7 @@
 //! values that the Tower plumbing (`service.rs`, `future.rs`) carries out, in the order of the
 //! flow:
 //!
-//! 1. [`request`]: what to keep of a request to judge its response (`plan_request`), and what a
+//! 1. [`request`]: what to keep of a request to evaluate its response (`plan_request`), and what a
 //!    validator source's report means before the inner service is called
 //!    (`plan_with_source`);
 //! 2. [`response`]: what to do with the inner service's response (`prepare_head`,

@@ -1,11 +1,11 @@
 //! The request side of the layer, as plan values that `future.rs` carries out: what the layer
-//! keeps of a request to judge the response ([`plan_request`]), and what a validator source's
-//! answer means before the handler runs ([`plan_with_source`]).
+//! keeps of a request to evaluate the response ([`plan_request`]), and what a validator source's
+//! answer means before the inner service runs ([`plan_with_source`]).
 //!
 //! The inner service is asked what the client asked. The only rewrites are the ones a source's
 //! answer makes right: a `Range` whose `If-Range` names another version than the current one is
 //! removed (RFC 9110 §13.1.5: the range MUST be ignored), and a GET's or HEAD's preconditions,
-//! once judged against the source's validators, are not handed on to be judged again against
+//! once evaluated against the source's validators, are not handed on to be evaluated again against
 //! others (the response carries the source's validators).
 
 use http::header::{
@@ -28,7 +28,7 @@ use tower::BoxError;
 /// What to do with a request the inner service will answer.
 #[derive(Debug)]
 pub(crate) enum RequestPlan {
-    /// Not GET or HEAD: by the time the response is here the handler has run, so turning its
+    /// Not GET or HEAD: by the time the response is here the inner service has run, so turning its
     /// answer into a 304 or 412 would hide a mutation that happened (trillium #943).
     PassThrough,
     /// Evaluate the request's preconditions against the response.
@@ -52,7 +52,7 @@ pub(crate) struct RequestFacts {
     /// The request's precondition fields, and its `If-Range` when a 206 has to be checked
     /// against it; empty for most requests.
     pub(crate) conditions: Conditions,
-    /// Whether responses carry a [`Decision`](crate::Decision) extension.
+    /// Whether responses carry a [`Decision`](crate::decision::Decision) extension.
     pub(crate) decisions: bool,
     /// What only some configurations need, boxed so the common response future stays small.
     pub(crate) rare: Option<Box<RareFacts>>,
@@ -150,7 +150,7 @@ impl RequestFacts {
 /// What the layer keeps of a request before handing it on, untouched, to the inner service.
 /// `uri` is kept for a skip predicate, `decisions` says whether responses record a
 /// [`Decision`](crate::decision::Decision), and `representation` is what a validator source
-/// vouched for; with it, `If-Range` has been judged already.
+/// vouched for; with it, `If-Range` has been evaluated already.
 // Inlined into `call`: the plan is consumed there at once, and returning it costs a copy.
 #[inline(always)]
 pub(crate) fn plan_request(
@@ -281,7 +281,7 @@ pub(crate) fn consults_source(method: &Method, headers: &HeaderMap, rules: &Writ
             && (has_write_preconditions(headers) || rules.requires(method))
 }
 
-/// Whether a write carries a precondition [`evaluate`](crate::evaluate) judges for it: `If-Match`,
+/// Whether a write carries a precondition [`evaluate`](crate::evaluate) evaluates for it: `If-Match`,
 /// `If-None-Match` or `If-Unmodified-Since`. `If-Modified-Since` is for GET and HEAD only
 /// (RFC 9110 §13.1.3): on a write it is ignored, so it makes no write conditional.
 pub(crate) fn has_write_preconditions(headers: &HeaderMap) -> bool {
@@ -315,7 +315,7 @@ pub(crate) fn precondition_required(
     rules.requires(method) && !guards_write(headers, false)
 }
 
-/// What a validator source's answer means for a request, before the handler runs.
+/// What a validator source's answer means for a request, before the inner service runs.
 #[derive(Debug)]
 pub(crate) enum SourcePlan {
     /// Answer without calling the inner service.
@@ -326,10 +326,10 @@ pub(crate) enum SourcePlan {
         representation: Option<Representation>,
         /// `If-Range` names another version: remove `Range` (RFC 9110 §13.1.5).
         stale_range: bool,
-        /// The preconditions of a GET or HEAD were judged against the source's validators:
+        /// The preconditions of a GET or HEAD were evaluated against the source's validators:
         /// remove them, so that an inner service with validators of its own (`ServeDir`'s
-        /// metadata tag beside a source's content tag) does not judge them again by other ones.
-        judged: bool,
+        /// metadata tag beside a source's content tag) does not evaluate them again by other ones.
+        evaluated: bool,
     },
 }
 
@@ -351,7 +351,7 @@ impl SourcePlan {
     const UNCHECKED: Self = Self::Call {
         representation: None,
         stale_range: false,
-        judged: false,
+        evaluated: false,
     };
 
     fn refused(refusal: Refusal, validators: Option<&Validators>) -> Self {
@@ -359,7 +359,7 @@ impl SourcePlan {
     }
 }
 
-/// RFC 9110 §13.2.2 with the validators a source reported, before the handler runs, and the
+/// RFC 9110 §13.2.2 with the validators a source reported, before the inner service runs, and the
 /// write rules of the layer's configuration: which methods may create a missing resource
 /// (§13.2.1), and which must be conditional (RFC 6585 §3).
 pub(crate) fn plan_with_source(
@@ -374,7 +374,7 @@ pub(crate) fn plan_with_source(
         Ok(Current::Exists(representation)) => representation,
         // RFC 9110 §13.2.1: preconditions apply only where the response would be 2xx (or
         // 412) without them. A GET, HEAD, DELETE or PATCH of a missing resource gets its 404
-        // from the handler; a method that may create the resource (PUT) is judged.
+        // from the inner service; a method that may create the resource (PUT) is evaluated.
         Ok(Current::Missing) if safe || !rules.creates(method) => {
             return SourcePlan::UNCHECKED;
         }
@@ -382,15 +382,15 @@ pub(crate) fn plan_with_source(
             if required && !guards_write(headers, false) {
                 return SourcePlan::refused(Refusal::Required, None);
             }
-            let judgement = evaluate(method, headers, None);
-            return match judgement.outcome {
+            let evaluation = evaluate(method, headers, None);
+            return match evaluation.outcome {
                 Outcome::PreconditionFailed => {
-                    SourcePlan::refused(Refusal::Failed(judgement.by), None)
+                    SourcePlan::refused(Refusal::Failed(evaluation.by), None)
                 }
                 _ => SourcePlan::UNCHECKED,
             };
         }
-        // A conditional write must not happen unchecked; a read is judged after the handler
+        // A conditional write must not happen unchecked; a read is evaluated after the inner service
         // instead.
         Err(_) if !safe && has_write_preconditions(headers) => {
             return SourcePlan::refused(Refusal::Unchecked, None);
@@ -406,18 +406,18 @@ pub(crate) fn plan_with_source(
     if required && !guards_write(headers, validators.last_modified.is_some()) {
         return SourcePlan::refused(Refusal::Required, Some(validators));
     }
-    let judgement = evaluate(method, headers, Some(validators.borrowed()));
-    match judgement.outcome {
+    let evaluation = evaluate(method, headers, Some(validators.borrowed()));
+    match evaluation.outcome {
         Outcome::NotModified => SourcePlan::Answer(Answer::NotModified {
             representation,
-            held_form: judgement.held_form,
+            held_form: evaluation.held_form,
         }),
         Outcome::PreconditionFailed => {
-            SourcePlan::refused(Refusal::Failed(judgement.by), Some(validators))
+            SourcePlan::refused(Refusal::Failed(evaluation.by), Some(validators))
         }
         Outcome::Proceed | Outcome::PreconditionRequired => SourcePlan::Call {
             stale_range: *method == Method::GET && !if_range_allows_range(headers, validators),
-            judged: safe,
+            evaluated: safe,
             representation: Some(representation),
         },
     }
@@ -466,7 +466,7 @@ mod tests {
             SourcePlan::Call {
                 representation,
                 stale_range,
-                judged,
+                evaluated,
             } => format!(
                 "call{}{}{}",
                 if representation.is_some() {
@@ -474,7 +474,7 @@ mod tests {
                 } else {
                     ""
                 },
-                if *judged { " judged" } else { "" },
+                if *evaluated { " evaluated" } else { "" },
                 if *stale_range { " without range" } else { "" }
             ),
         }
@@ -545,7 +545,7 @@ mod tests {
                 ],
                 exists("a"),
                 &plain,
-                "call vouched judged",
+                "call vouched evaluated",
             ),
             (
                 "coded revalidation, gzip accepted",
@@ -564,7 +564,7 @@ mod tests {
                 &[("if-none-match", "\"b\"")],
                 exists("a"),
                 &plain,
-                "call vouched judged",
+                "call vouched evaluated",
             ),
             (
                 "stale write",
@@ -664,7 +664,7 @@ mod tests {
                 &plain,
                 "call",
             ),
-            // A write that may create is judged.
+            // A write that may create is evaluated.
             (
                 "PUT missing with If-Match",
                 Method::PUT,
@@ -824,7 +824,7 @@ mod tests {
                 &[],
                 exists("a"),
                 &required,
-                "call vouched judged",
+                "call vouched evaluated",
             ),
             // If-Range (§13.1.5): a range of another version is not served.
             (
@@ -833,7 +833,7 @@ mod tests {
                 &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
                 exists("a"),
                 &plain,
-                "call vouched judged",
+                "call vouched evaluated",
             ),
             (
                 "range of another version",
@@ -841,7 +841,7 @@ mod tests {
                 &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
                 exists("a"),
                 &plain,
-                "call vouched judged without range",
+                "call vouched evaluated without range",
             ),
             // A range is of one coding's bytes: never stitched across codings.
             (
@@ -850,7 +850,7 @@ mod tests {
                 &[("range", "bytes=0-1"), ("if-range", "\"a-gzip\"")],
                 exists("a"),
                 &plain,
-                "call vouched judged without range",
+                "call vouched evaluated without range",
             ),
             (
                 "HEAD range is the handler's",
@@ -858,7 +858,7 @@ mod tests {
                 &[("range", "bytes=0-1"), ("if-range", "\"b\"")],
                 exists("a"),
                 &plain,
-                "call vouched judged",
+                "call vouched evaluated",
             ),
         ];
         for (case, method, fields, current, rules, expected) in cases {
@@ -920,7 +920,7 @@ mod tests {
                 false,
                 Some((&[], false)),
             ),
-            // A source vouched for the version: If-Range was judged before the handler.
+            // A source vouched for the version: If-Range was evaluated before the inner service.
             (
                 Method::GET,
                 &[("range", "bytes=0-1"), ("if-range", "\"a\"")],
@@ -968,7 +968,7 @@ mod tests {
         ] {
             let plan = plan_request(&Method::GET, &headers(fields), None, false, None);
             let RequestPlan::Evaluate { epoch_dates, .. } = plan else {
-                panic!("a GET is judged");
+                panic!("a GET is evaluated");
             };
             assert_eq!(epoch_dates, flagged, "{fields:?}");
         }
@@ -1002,7 +1002,7 @@ mod tests {
             None,
         );
         let RequestPlan::Evaluate { facts, .. } = plan else {
-            panic!("a GET is judged");
+            panic!("a GET is evaluated");
         };
         let again = facts.asked_again();
         let conditions = again.conditions().unwrap();

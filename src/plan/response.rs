@@ -2,9 +2,9 @@
 //! values that `future.rs` carries out (the way tower-http's `ServeDir` turns `open_file` into
 //! an `OpenFileOutput`):
 //!
-//! 1. [`prepare_head`]: the edits every response gets before it is judged (the source's
+//! 1. [`prepare_head`]: the edits every response gets before it is evaluated (the source's
 //!    validators, a future `Last-Modified`, weakened tags of re-encoded bodies);
-//! 2. [`plan_response`]: pass it on untouched, judge it by the validators it carries, or read
+//! 2. [`plan_response`]: pass it on untouched, evaluate it by the validators it carries, or read
 //!    its body to generate a tag first;
 //! 3. [`after_reading`]: what the body read says (tag it, or send what was read untagged);
 //! 4. [`verdict`]: what the request's preconditions make of the response (RFC 9110 §13.2.2,
@@ -96,7 +96,7 @@ fn is_streaming(content_type: &HeaderValue) -> bool {
         || starts_with_ignore_case(value, b"application/grpc")
 }
 
-/// The edits a response head gets before it is judged, and what it then says:
+/// The edits a response head gets before it is evaluated, and what it then says:
 ///
 /// - on a 2xx, the validators and cache headers a source vouched for;
 /// - on a 2xx or 304, a `Last-Modified` later than now becomes now (RFC 9110 §8.8.2.1), and one
@@ -118,8 +118,8 @@ pub(crate) fn prepare_head(
     } else {
         TagOrigin::None
     };
-    // The source's date is already checked: only the handler's is corrected below.
-    let handler_date = fields.last_modified;
+    // The source's date is already checked: only the inner service's is corrected below.
+    let inner_date = fields.last_modified;
     if let Some(representation) = representation {
         fill_in_representation(&mut head.headers, representation);
         // Its headers are the application's: any of them may be a content field.
@@ -131,7 +131,7 @@ pub(crate) fn prepare_head(
         fields.etag |= validators.etag.is_some();
         fields.last_modified |= validators.last_modified.is_some();
     }
-    if handler_date && (success || not_modified) {
+    if inner_date && (success || not_modified) {
         // The clock is read only for responses with a date to check.
         correct_last_modified(&mut head.headers, SystemTime::now());
     }
@@ -141,8 +141,8 @@ pub(crate) fn prepare_head(
     } else if not_modified {
         remove_content_fields(head, fields.content_fields);
         if let Some(conditions) = request.conditions() {
-            // An inner 304's tag is the version's; a coded form it was judged by is named by
-            // whoever judged it.
+            // An inner 304's tag is the version's; a coded form it was evaluated by is named by
+            // whoever evaluated it.
             carry_the_held_tag(&mut head.headers, conditions, 0, true);
         }
     }
@@ -270,16 +270,16 @@ pub(crate) fn verdict<'a>(
     };
     let validators = validators();
     let partial = status == StatusCode::PARTIAL_CONTENT;
-    let judgement = evaluate(method, conditions, Some(validators));
-    match judgement.outcome {
+    let evaluation = evaluate(method, conditions, Some(validators));
+    match evaluation.outcome {
         // A 304 stands for the 200 the request would get (§15.4.5); the preconditions come
         // before `Range` (§13.2.2), so it stands for a 206 too. Other 2xx are no
         // representation to be current: sent as they are.
         Outcome::NotModified if status == StatusCode::OK || partial => Verdict::NotModified {
-            held_form: judgement.held_form,
+            held_form: evaluation.held_form,
         },
         Outcome::NotModified => Verdict::Send,
-        Outcome::PreconditionFailed => Verdict::PreconditionFailed(judgement.by),
+        Outcome::PreconditionFailed => Verdict::PreconditionFailed(evaluation.by),
         Outcome::Proceed | Outcome::PreconditionRequired
             if partial && !if_range_names(conditions, validators) =>
         {
@@ -380,7 +380,7 @@ mod tests {
                 Evaluate(None),
             ),
             (
-                "a 206 with a tag is judged",
+                "a 206 with a tag is evaluated",
                 206,
                 get.clone(),
                 tagged,
@@ -434,7 +434,7 @@ mod tests {
                 PassThrough(Why::Skipped),
             ),
             (
-                "201 is judged, not tagged",
+                "201 is evaluated, not tagged",
                 201,
                 get.clone(),
                 plain,
@@ -443,7 +443,7 @@ mod tests {
                 Evaluate(Some(Why::Status)),
             ),
             (
-                "a 206 without a tag is judged",
+                "a 206 without a tag is evaluated",
                 206,
                 get.clone(),
                 with(|f| f.content_range = true),
@@ -652,7 +652,7 @@ mod tests {
                 Verdict::PreconditionFailed(Some(Precondition::IfUnmodifiedSince)),
             ),
             // A response without a tag may have one the layer could not compute (a HEAD
-            // around the router): a list of tags is judged against neither.
+            // around the router): a list of tags is evaluated against neither.
             (
                 "untagged If-Match",
                 200,
@@ -939,7 +939,7 @@ mod tests {
                 TagOrigin::Handler,
             ),
             (
-                "a coded form is named by whoever judged it, not renamed",
+                "a coded form is named by whoever evaluated it, not renamed",
                 304,
                 &[("etag", "\"a\"")],
                 None,

@@ -92,7 +92,7 @@ pub(crate) struct ValidatorsRef<'a> {
     /// Whether `etag` is the representation's tag for certain. A response that reaches the
     /// layer without an `ETag` may have one the layer could not compute (a HEAD around the
     /// router, a body over the limit or not ready): its tag is unknown, not absent, and a list
-    /// of tags is judged against neither.
+    /// of tags is evaluated against neither.
     pub(crate) tag_known: bool,
     /// Whether these are a response's own validators, whose content coding is known, rather
     /// than those of the version a source or a handler knows before the response exists. See
@@ -104,9 +104,9 @@ pub(crate) struct ValidatorsRef<'a> {
 /// tells a client it may use the copy it holds; a gzip copy is no use to a client that does
 /// not accept gzip (RFC 9110 §12.5.3), so:
 ///
-/// - judged on a response (its coding known): only its own tag, verbatim; an identity copy's
+/// - evaluated on a response (its coding known): only its own tag, verbatim; an identity copy's
 ///   tag names it too, since any client can use identity bytes;
-/// - judged before the response exists (a source, a handler): the codings the request's
+/// - evaluated before the response exists (a source, a handler): the codings the request's
 ///   `Accept-Encoding` accepts.
 ///
 /// `If-Match` names a version, not a copy to reuse: every coded form counts there.
@@ -248,7 +248,7 @@ pub(crate) fn evaluate(
             return Evaluation::failed(Precondition::IfMatch);
         }
     // Step 2: If-Unmodified-Since, only without If-Match, and only where there is a date to
-    // compare (read first: most representations judged have none).
+    // compare (read first: most representations evaluated have none).
     } else if let Some(modified) = last_modified
         && let Some(since) = seconds_of(request, &IF_UNMODIFIED_SINCE)
         && modified > since
