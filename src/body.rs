@@ -9,9 +9,11 @@ use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use crate::plan::response::ReadEnd;
+
 pin_project! {
     /// Response body of [`Conditional`](crate::Conditional): the inner body as it was, the
-    /// chunks the layer buffered (in their original order and sizes, not copied) followed by
+    /// chunks the layer read (in their original order and sizes, not copied) followed by
     /// whatever the inner body still has, or nothing (304, 412, HEAD).
     ///
     /// ```
@@ -48,11 +50,11 @@ pin_project! {
     #[project = KindProj]
     enum Kind<B: Body> {
         PassThrough { #[pin] inner: B },
-        // A body read whole in one frame (or none), the usual buffered one; `None` once sent.
+        // A body read whole in one frame (or none), the usual one read; `None` once sent.
         Whole { data: Option<Bytes> },
         // Any other read body. Boxed: a response is moved several times on its way out, and
         // most pass through.
-        Buffered { buffered: Box<Buffered<B>> },
+        Read { read: Box<ReadBody<B>> },
         // A 412's own empty content.
         Empty,
         // The content of a 304 or of a HEAD response: not sent, and of a length this message does
@@ -62,7 +64,7 @@ pin_project! {
     }
 }
 
-/// Buffered chunks, in order. Most bodies are one frame, which needs no list: the first chunk
+/// The chunks read, in order. Most bodies are one frame, which needs no list: the first chunk
 /// is held apart, and only the second one allocates the list. The list is only appended to
 /// while the body is read, and only taken from the front while it is sent: `sent` chunks of it
 /// are gone (a plain list costs less to drop, the usual case, than a ring buffer).
@@ -133,8 +135,8 @@ impl From<Bytes> for Chunks {
     }
 }
 
-/// What follows the buffered chunks.
-struct Buffered<B: Body> {
+/// What follows the chunks read.
+struct ReadBody<B: Body> {
     chunks: Chunks,
     rest: Rest<B>,
 }
@@ -148,7 +150,7 @@ enum Rest<B: Body> {
         trailers: Option<Box<HeaderMap>>,
         body: Pin<Box<B>>,
     },
-    /// The inner body failed after the buffered chunks.
+    /// The inner body failed after the chunks read.
     Error(Option<B::Error>),
 }
 
@@ -181,7 +183,7 @@ impl<B: Body> ConditionalBody<B> {
                 kind: Kind::Whole { data: chunks.first },
             };
         }
-        Self::buffered(chunks, Rest::End(trailers))
+        Self::read(chunks, Rest::End(trailers))
     }
 
     /// The chunks and trailers read so far, then the rest of `body`.
@@ -190,18 +192,18 @@ impl<B: Body> ConditionalBody<B> {
         trailers: Option<Box<HeaderMap>>,
         body: Pin<Box<B>>,
     ) -> Self {
-        Self::buffered(chunks, Rest::Body { trailers, body })
+        Self::read(chunks, Rest::Body { trailers, body })
     }
 
     /// The chunks read before `error`, then `error`.
     pub(crate) fn failed(chunks: Chunks, error: B::Error) -> Self {
-        Self::buffered(chunks, Rest::Error(Some(error)))
+        Self::read(chunks, Rest::Error(Some(error)))
     }
 
-    fn buffered(chunks: Chunks, rest: Rest<B>) -> Self {
+    fn read(chunks: Chunks, rest: Rest<B>) -> Self {
         Self {
-            kind: Kind::Buffered {
-                buffered: Box::new(Buffered { chunks, rest }),
+            kind: Kind::Read {
+                read: Box::new(ReadBody { chunks, rest }),
             },
         }
     }
@@ -218,8 +220,8 @@ impl<B: Body> Body for ConditionalBody<B> {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.project().kind.project() {
             KindProj::PassThrough { inner } => inner.poll_frame(cx).map(into_bytes_frame),
-            KindProj::Buffered { buffered } => {
-                let Buffered { chunks, rest } = &mut **buffered;
+            KindProj::Read { read } => {
+                let ReadBody { chunks, rest } = &mut **read;
                 if let Some(chunk) = chunks.pop_front() {
                     return Poll::Ready(Some(Ok(Frame::data(chunk))));
                 }
@@ -245,8 +247,8 @@ impl<B: Body> Body for ConditionalBody<B> {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::PassThrough { inner } => inner.is_end_stream(),
-            Kind::Buffered { buffered } => {
-                let Buffered { chunks, rest } = &**buffered;
+            Kind::Read { read } => {
+                let ReadBody { chunks, rest } = &**read;
                 chunks.is_empty()
                     && match rest {
                         Rest::End(trailers) => trailers.is_none(),
@@ -263,32 +265,32 @@ impl<B: Body> Body for ConditionalBody<B> {
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::PassThrough { inner } => inner.size_hint(),
-            Kind::Buffered { buffered } => {
-                let Buffered { chunks, rest } = &**buffered;
-                let buffered = chunks.byte_len() as u64;
+            Kind::Read { read } => {
+                let ReadBody { chunks, rest } = &**read;
+                let read = chunks.byte_len() as u64;
                 match rest {
-                    Rest::End(None) => SizeHint::with_exact(buffered),
+                    Rest::End(None) => SizeHint::with_exact(read),
                     // An exact length would make HTTP/1.1 servers use Content-Length, which
                     // cannot carry trailers.
                     Rest::End(Some(_)) => {
                         let mut hint = SizeHint::new();
-                        hint.set_lower(buffered);
+                        hint.set_lower(read);
                         hint
                     }
                     Rest::Body { trailers, body } => {
                         let rest = body.size_hint();
                         let mut hint = SizeHint::new();
-                        hint.set_lower(rest.lower().saturating_add(buffered));
+                        hint.set_lower(rest.lower().saturating_add(read));
                         // No exact length with trailers to come (see `Rest::End`).
                         if let Some(upper) = rest.upper().filter(|_| trailers.is_none()) {
-                            hint.set_upper(upper.saturating_add(buffered));
+                            hint.set_upper(upper.saturating_add(read));
                         }
                         hint
                     }
                     // The client will see an error, not a length.
                     Rest::Error(_) => {
                         let mut hint = SizeHint::new();
-                        hint.set_lower(buffered);
+                        hint.set_lower(read);
                         hint
                     }
                 }
@@ -300,19 +302,6 @@ impl<B: Body> Body for ConditionalBody<B> {
             Kind::Omitted => SizeHint::new(),
         }
     }
-}
-
-/// How reading a body for its tag ended.
-#[derive(Debug)]
-pub(crate) enum ReadEnd<E> {
-    /// The body ended.
-    Complete,
-    /// The body has more bytes than the buffer limit.
-    OverLimit,
-    /// The next frame is not ready, and the layer does not wait for it.
-    NotReady,
-    /// The body failed.
-    Failed(E),
 }
 
 /// A body being read to generate its tag: the chunks so far and the rest of the body.
@@ -507,7 +496,7 @@ impl<B: Body> fmt::Debug for ConditionalBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::PassThrough { .. } => "PassThrough",
-            Kind::Whole { .. } | Kind::Buffered { .. } => "Buffered",
+            Kind::Whole { .. } | Kind::Read { .. } => "Read",
             Kind::Empty => "Empty",
             Kind::Omitted => "Omitted",
         };

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 
-use crate::plan::request::WriteRules;
 use crate::rfc::hash::TagHash;
 use crate::source::SharedSource;
 
@@ -153,5 +152,43 @@ pub(crate) struct Skip(pub(crate) Arc<SkipFn>);
 impl fmt::Debug for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Skip(<predicate>)")
+    }
+}
+
+/// What the layer's settings say of writes: the methods that may create a missing resource
+/// (RFC 9110 §13.2.1), the methods that must be conditional (RFC 6585 §3), and whether refusals
+/// carry problem details (RFC 9457).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WriteRules {
+    /// `None` for the default, PUT.
+    pub(crate) creating: Option<Vec<Method>>,
+    pub(crate) required: Vec<Method>,
+    pub(crate) problem_details: bool,
+}
+
+impl WriteRules {
+    /// Whether `method` may create a missing resource.
+    pub(crate) fn creates(&self, method: &Method) -> bool {
+        match &self.creating {
+            Some(methods) => methods.contains(method),
+            None => *method == Method::PUT,
+        }
+    }
+
+    /// Whether `method` needs a precondition (RFC 6585 §3).
+    pub(crate) fn requires(&self, method: &Method) -> bool {
+        !self.required.is_empty() && self.required.contains(method)
+    }
+
+    /// Whether any rule differs from its default: a request then has more to check before it
+    /// goes on.
+    pub(crate) fn any(&self) -> bool {
+        self.creating.is_some() || !self.required.is_empty() || self.problem_details
+    }
+
+    /// Whether a handler's [`Preconditions`](crate::Preconditions) must be told these rules (a
+    /// request extension): only when they differ from the defaults it assumes.
+    pub(crate) fn differ_for_handlers(&self) -> bool {
+        self.problem_details || self.creating.is_some()
     }
 }

@@ -16,7 +16,7 @@ use pin_project_lite::pin_project;
 use tower::Service;
 
 use crate::Representation;
-use crate::body::{ConditionalBody, ReadEnd, Reading, ResponseBody};
+use crate::body::{ConditionalBody, Reading, ResponseBody};
 use crate::config::{Config, ResponseInfo};
 use crate::decision::{Decision, PassReason, TagOrigin};
 use crate::plan::head::{
@@ -28,7 +28,8 @@ use crate::plan::request::{
     remove_epoch_dates, remove_preconditions,
 };
 use crate::plan::response::{
-    AfterReading, ResponsePlan, Verdict, after_reading, plan_response, prepare_head, verdict,
+    AfterReading, ReadEnd, ResponsePlan, Verdict, after_reading, plan_response, prepare_head,
+    verdict,
 };
 use crate::rfc::fields::content_length;
 use crate::rfc::precondition::{Outcome, ValidatorsRef};
@@ -271,10 +272,10 @@ where
                         this.config.buffer_limit,
                         this.config.wait_for_body
                     ));
-                    let Some(buffering) = reading.take() else {
+                    let Some(read) = reading.take() else {
                         return Poll::Pending;
                     };
-                    buffering.finish(end, this.config, this.again.is_some())
+                    read.respond_after_reading(end, this.config, this.again.is_some())
                 }
                 StateProj::AskingAgain { request } => {
                     let Some(again) = this.again.as_mut() else {
@@ -308,8 +309,8 @@ where
                     // Converted where it is built, so that a body sent on is not moved again.
                     return Poll::Ready(Ok(response.map(O::from_conditional)));
                 }
-                Next::Read(buffering) => this.state.set(State::Reading {
-                    reading: Some(buffering),
+                Next::Read(read) => this.state.set(State::Reading {
+                    reading: Some(read),
                 }),
                 // The 206 is dropped unread: its body stops with it.
                 Next::AskAgain(request) => this.state.set(State::AskingAgain {
@@ -422,7 +423,12 @@ struct ReadingResponse<B: Body> {
 
 impl<B: Body> ReadingResponse<B> {
     /// Carries out [`after_reading`].
-    fn finish(self, end: ReadEnd<B::Error>, config: &Config, ask_again: bool) -> Next<B> {
+    fn respond_after_reading(
+        self,
+        end: ReadEnd<B::Error>,
+        config: &Config,
+        ask_again: bool,
+    ) -> Next<B> {
         let Self {
             mut head,
             content_fields,

@@ -18,11 +18,12 @@ use crate::rfc::fields::{FieldLines, parse_date, remove_present, validator_secon
 
 use crate::Outcome;
 use crate::Representation;
+use crate::config::WriteRules;
 use crate::rfc::precondition::{CONDITIONAL_HEADERS, evaluate};
 use crate::rfc::problem::Refusal;
 use crate::rfc::range::{if_range_allows_range, may_ask_again};
+use crate::rfc::representation::Current;
 use crate::rfc::representation::Validators;
-use crate::source::Current;
 use tower::BoxError;
 
 /// What to do with a request the inner service will answer.
@@ -230,44 +231,6 @@ pub(crate) fn remove_epoch_dates(headers: &mut HeaderMap) {
 /// Removes the fields [`evaluate`] reads.
 pub(crate) fn remove_preconditions(headers: &mut HeaderMap) {
     remove_present(headers, &CONDITIONAL_HEADERS);
-}
-
-/// What the layer's settings say of writes: the methods that may create a missing resource
-/// (RFC 9110 §13.2.1), the methods that must be conditional (RFC 6585 §3), and whether refusals
-/// carry problem details (RFC 9457).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct WriteRules {
-    /// `None` for the default, PUT.
-    pub(crate) creating: Option<Vec<Method>>,
-    pub(crate) required: Vec<Method>,
-    pub(crate) problem_details: bool,
-}
-
-impl WriteRules {
-    /// Whether `method` may create a missing resource.
-    pub(crate) fn creates(&self, method: &Method) -> bool {
-        match &self.creating {
-            Some(methods) => methods.contains(method),
-            None => *method == Method::PUT,
-        }
-    }
-
-    /// Whether `method` needs a precondition (RFC 6585 §3).
-    pub(crate) fn requires(&self, method: &Method) -> bool {
-        !self.required.is_empty() && self.required.contains(method)
-    }
-
-    /// Whether any rule differs from its default: a request then has more to check before it
-    /// goes on.
-    pub(crate) fn any(&self) -> bool {
-        self.creating.is_some() || !self.required.is_empty() || self.problem_details
-    }
-
-    /// Whether a handler's [`Preconditions`](crate::Preconditions) must be told these rules (a
-    /// request extension): only when they differ from the defaults it assumes.
-    pub(crate) fn differ_for_handlers(&self) -> bool {
-        self.problem_details || self.creating.is_some()
-    }
 }
 
 /// Whether the layer asks its validator source about a request: GET and HEAD always gain from

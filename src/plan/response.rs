@@ -22,7 +22,6 @@ use http::header::{
 use http::{HeaderMap, HeaderValue, Method, StatusCode, response};
 use http_body::SizeHint;
 
-use crate::body::ReadEnd;
 use crate::decision::{PassReason, TagOrigin};
 use crate::plan::head::{
     ContentFields, carry_the_held_tag, correct_last_modified, fill_in_representation,
@@ -212,6 +211,19 @@ pub(crate) fn plan_response(
         return ResponsePlan::GenerateTag;
     };
     ResponsePlan::Evaluate(Some(untagged))
+}
+
+/// How reading a body for its tag ended.
+#[derive(Debug)]
+pub(crate) enum ReadEnd<E> {
+    /// The body ended.
+    Complete,
+    /// The body has more bytes than the buffer limit.
+    OverLimit,
+    /// The next frame is not ready, and the layer does not wait for it.
+    NotReady,
+    /// The body failed.
+    Failed(E),
 }
 
 /// What reading a body for its tag came to.

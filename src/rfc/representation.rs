@@ -183,6 +183,53 @@ impl Representation {
     }
 }
 
+/// What a [`ValidatorSource`](crate::source::ValidatorSource) knows of a resource.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode, header};
+/// use tower::ServiceExt;
+/// use tower::BoxError;
+/// use tower_conditional::{ConditionalLayer, EntityTag, Representation};
+/// use tower_conditional::source::Current;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let source = |request: &http::request::Parts| {
+///     let path = request.uri.path().to_owned();
+///     async move {
+///         Ok::<_, BoxError>(match path.as_str() {
+///             "/items/1" => Current::Exists(Representation::new().with_etag(EntityTag::strong("v1")?)),
+///             "/items/2" => Current::Missing,
+///             _ => Current::Unknown, // the layer behaves as without a source
+///         })
+///     }
+/// };
+/// let app: Router = Router::new()
+///     .route("/items/{id}", get(|| async { "item" }).put(|| async { StatusCode::CREATED }))
+///     .layer(ConditionalLayer::new().validator_source(source));
+///
+/// // Create only: `If-None-Match: *` passes on a missing resource and fails on an existing one.
+/// let create = |uri| Request::put(uri).header(header::IF_NONE_MATCH, "*").body(Body::empty()).unwrap();
+/// assert_eq!(app.clone().oneshot(create("/items/2")).await.unwrap().status(), StatusCode::CREATED);
+/// assert_eq!(
+///     app.oneshot(create("/items/1")).await.unwrap().status(),
+///     StatusCode::PRECONDITION_FAILED
+/// );
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub enum Current {
+    /// The resource exists with this representation.
+    Exists(Representation),
+    /// The resource does not exist: for a write, `If-Match` fails and `If-None-Match: *`
+    /// passes; a GET or HEAD goes to the handler, whose answer (a 404) preconditions do not
+    /// apply to (RFC 9110 §13.2.1).
+    Missing,
+    /// The source cannot tell for this request: the layer behaves as without a source.
+    Unknown,
+}
+
 /// The validators of a representation (RFC 9110 §8.8), as the rules of §13 compare them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Validators {
