@@ -40,8 +40,9 @@ use axum::{Router, ServiceExt};
 use bytes::Bytes;
 use http::header::ETAG;
 use http::{HeaderValue, StatusCode};
-use tower::ServiceBuilder;
-use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation, TagHash};
+use tower::{BoxError, ServiceBuilder};
+use tower_conditional::source::Current;
+use tower_conditional::{ConditionalLayer, EntityTag, Representation, TagHash};
 
 #[path = "peers/loco_etag.rs"]
 mod loco_etag;
@@ -91,7 +92,7 @@ fn app(mode: &str) -> Result<App, String> {
     let outer = |router| Ok(App::Outer(router, ConditionalLayer::new()));
     match mode {
         "outer" => return outer(plain_router()),
-        "outer-etag" => return outer(etag_router(body_tag().to_header_value())),
+        "outer-etag" => return outer(etag_router(HeaderValue::from(body_tag()))),
         "outer-source" => return Ok(App::Outer(plain_router(), with_source())),
         _ => {}
     }
@@ -148,10 +149,10 @@ fn routed(mode: &str) -> Result<Router, String> {
         "noop-layer" => plain_router().layer(tower::util::MapResponseLayer::new(
             |response: http::Response<Body>| response,
         )),
-        "noop-etag-layer" => etag_router(tag.to_header_value()).layer(
+        "noop-etag-layer" => etag_router(HeaderValue::from(&tag)).layer(
             tower::util::MapResponseLayer::new(|response: http::Response<Body>| response),
         ),
-        "noop-body-layer" => etag_router(tag.to_header_value()).layer(
+        "noop-body-layer" => etag_router(HeaderValue::from(&tag)).layer(
             tower::util::MapResponseLayer::new(|response: http::Response<Body>| {
                 response.map(|body| http_body_util::BodyExt::map_err(body, |error| error))
             }),
@@ -161,9 +162,9 @@ fn routed(mode: &str) -> Result<Router, String> {
         "fast-axum" => {
             plain_router().layer(ConditionalLayer::new().hash(TagHash::Fast).axum_body())
         }
-        "plain-etag" => etag_router(tag.to_header_value()),
+        "plain-etag" => etag_router(HeaderValue::from(&tag)),
         "bare-304" => {
-            let value = tag.to_header_value();
+            let value = HeaderValue::from(&tag);
             Router::new().route(
                 "/",
                 get(move || {
@@ -173,13 +174,13 @@ fn routed(mode: &str) -> Result<Router, String> {
             )
         }
         "handler-etag-axum" => {
-            etag_router(tag.to_header_value()).layer(ConditionalLayer::new().axum_body())
+            etag_router(HeaderValue::from(&tag)).layer(ConditionalLayer::new().axum_body())
         }
-        "handler-etag" => etag_router(tag.to_header_value()).layer(ConditionalLayer::new()),
+        "handler-etag" => etag_router(HeaderValue::from(&tag)).layer(ConditionalLayer::new()),
         "slow-plain" => slow(),
         "slow-layer" => slow().layer(ConditionalLayer::new()),
         "slow-source" => slow().layer(with_source()),
-        "loco-etag" => etag_router(tag.to_header_value()).layer(loco_etag::EtagLayer),
+        "loco-etag" => etag_router(HeaderValue::from(&tag)).layer(loco_etag::EtagLayer),
         "rustango" => plain_router().etag(rustango_etag::EtagLayer::new()),
         "stream" => Router::new()
             .route("/stream", get(|| async { stream_body() }))

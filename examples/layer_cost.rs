@@ -15,8 +15,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use bytes::Bytes;
-use http::Request;
 use http::header::{ETAG, IF_NONE_MATCH};
+use http::{HeaderValue, Request};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_conditional::{ConditionalLayer, TagHash};
@@ -46,7 +46,7 @@ fn main() {
         let body = body.clone();
         Router::new().route("/", get(move || std::future::ready(body.clone())))
     };
-    let value = tag.to_header_value();
+    let value = HeaderValue::from(&tag);
     let etag_route = |value: http::HeaderValue| {
         let body = body.clone();
         Router::new().route(
@@ -95,7 +95,7 @@ fn main() {
         for _ in 0..n {
             let mut request = Request::get("/");
             if mode.contains("not-modified") {
-                request = request.header(IF_NONE_MATCH, tag.to_header_value());
+                request = request.header(IF_NONE_MATCH, HeaderValue::from(&tag));
             }
             let response = app
                 .clone()

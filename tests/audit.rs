@@ -32,9 +32,8 @@ use http::{HeaderValue, Method, StatusCode, Uri};
 use tokio::sync::Mutex;
 use tower::ServiceBuilder;
 use tower_conditional::audit::{Audit, Report};
-use tower_conditional::{
-    ConditionalLayer, Current, Early, EntityTag, Preconditions, Representation, ValidatorSource,
-};
+use tower_conditional::source::{Current, ValidatorSource};
+use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
 use tower_http::compression::CompressionLayer;
 
 /// Long and repetitive, so `CompressionLayer` compresses it (it skips bodies under 32 bytes).

@@ -8,11 +8,10 @@ use axum::routing::get;
 use common::{Scripted, body_bytes};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{Method, Request, Response, StatusCode};
-use tower::ServiceExt;
-use tower_conditional::{
-    BoxError, ConditionalLayer, Current, Decision, EntityTag, Outcome, PassReason, Representation,
-    TagOrigin,
-};
+use tower::{BoxError, ServiceExt};
+use tower_conditional::decision::{Decision, PassReason, TagOrigin};
+use tower_conditional::source::Current;
+use tower_conditional::{ConditionalLayer, EntityTag, Outcome, Representation};
 
 const PAGE: &str = "a page of some length";
 

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{RawConnection, RawResponse, serve_service};
-use tower::ServiceBuilder;
-use tower_conditional::{BoxError, ConditionalLayer, Current, Representation};
+use tower::{BoxError, ServiceBuilder};
+use tower_conditional::source::Current;
+use tower_conditional::{ConditionalLayer, Representation};
 use tower_http::services::ServeDir;
 
 /// A fresh directory with one file, `download.bin`.

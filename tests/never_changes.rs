@@ -21,10 +21,9 @@ use common::{Counter, RawConnection, RawResponse, WAIT, serve, serve_service};
 use http::header::{AUTHORIZATION, CONTENT_RANGE, ETAG, LAST_MODIFIED, RANGE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceBuilder;
-use tower_conditional::{
-    BoxError, ConditionalLayer, Current, EntityTag, Preconditions, Representation, TagHash,
-};
+use tower::{BoxError, ServiceBuilder};
+use tower_conditional::source::Current;
+use tower_conditional::{ConditionalLayer, EntityTag, Preconditions, Representation, TagHash};
 
 /// The app served without the layer, with `Router::layer`, with the layer around the router,
 /// and (feature `axum`) both ways again answering with axum's own body

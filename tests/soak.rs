@@ -48,9 +48,7 @@ fn large(n: u64) -> Vec<u8> {
 }
 
 fn tag_of(body: &[u8]) -> HeaderValue {
-    TagHash::CollisionResistant
-        .entity_tag(&[body], false)
-        .to_header_value()
+    HeaderValue::from(TagHash::CollisionResistant.entity_tag(&[body], false))
 }
 
 fn app(version: Arc<AtomicU64>, mutable_hits: Arc<AtomicU64>) -> Router {

@@ -27,9 +27,8 @@ use http_body_util::Full;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tower::ServiceBuilder;
-use tower_conditional::{
-    ConditionalLayer, Current, Early, EntityTag, Preconditions, Representation, ValidatorSource,
-};
+use tower_conditional::source::{Current, ValidatorSource};
+use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
 use tower_http::compression::CompressionLayer;
 
 // ---------------------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use http_body::Frame;
 use http_body_util::{BodyExt, Empty, StreamBody};
 use tower::{Layer, ServiceExt, service_fn};
-use tower_conditional::{ConditionalLayer, EntityTag, TagHash, Validators, evaluate};
+use tower_conditional::{ConditionalLayer, EntityTag, Preconditions, Representation, TagHash};
 
 fn evaluator(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluate");
-    let current = Validators::new().with_etag(EntityTag::strong("current").unwrap());
+    let current = Representation::new().with_etag(EntityTag::strong("current").unwrap());
     for tags in [1usize, 10, 1000] {
         // The match is the last tag, so the whole list is read.
         let mut value: Vec<String> = (1..tags).map(|i| format!("\"old-{i}\"")).collect();
@@ -32,7 +32,11 @@ fn evaluator(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("if-none-match", tags),
             &request,
-            |b, request| b.iter(|| evaluate(&Method::GET, black_box(request), Some(&current))),
+            |b, request| {
+                b.iter(|| {
+                    Preconditions::new(Method::GET, black_box(request)).evaluate(Some(&current))
+                })
+            },
         );
     }
     group.finish();
@@ -90,7 +94,7 @@ fn layer(c: &mut Criterion) {
     let get = || Request::new(Empty::<Bytes>::new());
     let revalidate = || {
         Request::builder()
-            .header(IF_NONE_MATCH, tag.to_header_value())
+            .header(IF_NONE_MATCH, HeaderValue::from(&tag))
             .body(Empty::<Bytes>::new())
             .unwrap()
     };
@@ -105,7 +109,7 @@ fn layer(c: &mut Criterion) {
     for pieces in [1usize, 16] {
         let plain = handler(pieces, None);
         let tagged = ConditionalLayer::new().layer(plain.clone());
-        let own = ConditionalLayer::new().layer(handler(pieces, Some(tag.to_header_value())));
+        let own = ConditionalLayer::new().layer(handler(pieces, Some(HeaderValue::from(&tag))));
         let cases: [(&str, MakeRequest, u8); 5] = [
             ("no-layer-200", &get, 0),
             ("layer-200", &get, 1),

@@ -54,9 +54,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use rusqlite::OptionalExtension;
-use tower_conditional::{
-    BoxError, ConditionalLayer, Current, EntityTag, Preconditions, Representation, ValidatorSource,
-};
+use tower::BoxError;
+use tower_conditional::source::{Current, ValidatorSource};
+use tower_conditional::{ConditionalLayer, EntityTag, Preconditions, Representation};
 use tower_http::compression::CompressionLayer;
 
 /// Creates the table; a deleted item keeps its row with a `NULL` value.

@@ -26,7 +26,9 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use proptest::prelude::*;
 use tower::{Layer, ServiceExt, service_fn};
-use tower_conditional::{ConditionalLayer, EntityTag, Outcome, TagHash, Validators, evaluate};
+use tower_conditional::{
+    ConditionalLayer, EntityTag, Outcome, Preconditions, Representation, TagHash,
+};
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -327,8 +329,8 @@ fn request_headers(case: &Case) -> HeaderMap {
     headers
 }
 
-fn current_validators(current: &Current) -> Validators {
-    let mut validators = Validators::new();
+fn current_validators(current: &Current) -> Representation {
+    let mut validators = Representation::new();
     if let Some((weak, opaque)) = &current.etag {
         validators = validators.with_etag(EntityTag::parse(&render_tag(*weak, opaque)).unwrap());
     }
@@ -338,6 +340,12 @@ fn current_validators(current: &Current) -> Validators {
         );
     }
     validators
+}
+
+/// The crate's evaluation of a request's preconditions (RFC 9110 §13.2.2), from its method and
+/// fields, against `current`.
+fn evaluate(method: &Method, headers: &HeaderMap, current: Option<&Representation>) -> Outcome {
+    Preconditions::new(method.clone(), headers).evaluate(current)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,7 +615,7 @@ proptest! {
                 let tag = parsed.unwrap();
                 prop_assert_eq!(tag.is_weak(), weak);
                 prop_assert_eq!(tag.opaque(), &opaque[..]);
-                prop_assert_eq!(tag.to_header_value().as_bytes().to_vec(), render_tag(weak, &opaque));
+                prop_assert_eq!(HeaderValue::from(&tag).as_bytes().to_vec(), render_tag(weak, &opaque));
             }
             _ => prop_assert!(parsed.is_err(), "{:?} parsed", bytes),
         }
@@ -658,7 +666,7 @@ proptest! {
         let etag: headers::ETag = std::str::from_utf8(&current_bytes).unwrap().parse().unwrap();
         let if_none_match: headers::IfNoneMatch = request.typed_get().unwrap();
         let if_match: headers::IfMatch = request.typed_get().unwrap();
-        let ours = Validators::new().with_etag(EntityTag::parse(&current_bytes).unwrap());
+        let ours = Representation::new().with_etag(EntityTag::parse(&current_bytes).unwrap());
         let only = |name: &HeaderName| {
             let mut map = HeaderMap::new();
             for value in request.get_all(name) {
@@ -677,7 +685,7 @@ proptest! {
 #[test]
 fn headers_crate_differences() {
     let etag: headers::ETag = "\"a\"".parse().unwrap();
-    let ours = Validators::new().with_etag(EntityTag::strong("a").unwrap());
+    let ours = Representation::new().with_etag(EntityTag::strong("a").unwrap());
     let cases: &[(&[u8], bool, Outcome)] = &[
         // headers drops the unparseable member and matches "a": a 304. The field is malformed,
         // so §13.1.2 makes it true: the full 200.
@@ -816,7 +824,7 @@ proptest! {
     #[test]
     fn the_generated_tag_is_the_tag_of_the_whole_body(
         (body, chunks) in chunked_body(),
-        limit in prop_oneof![Just(tower_conditional::DEFAULT_BUFFER_LIMIT), 0usize..12_000],
+        limit in prop_oneof![Just(ConditionalLayer::DEFAULT_BUFFER_LIMIT), 0usize..12_000],
         exact_hint in any::<bool>(),
     ) {
         let service = ConditionalLayer::new()
@@ -839,7 +847,7 @@ proptest! {
         prop_assert_eq!(&received[..], &body[..]);
         if body.len() <= limit {
             let expected = TagHash::CollisionResistant.entity_tag(&[&body], false);
-            prop_assert_eq!(etag, Some(expected.to_header_value()));
+            prop_assert_eq!(etag, Some(HeaderValue::from(&expected)));
         } else {
             prop_assert_eq!(etag, None);
         }

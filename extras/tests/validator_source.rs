@@ -19,12 +19,14 @@ use common::{Counter, WAIT, serve};
 use http::header::{
     CACHE_CONTROL, CONTENT_LOCATION, ETAG, EXPIRES, IF_MATCH, IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
-use http::{HeaderMap, Method, Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tower_conditional::{BoxError, ConditionalLayer, Current, EntityTag, Representation};
+use tower::BoxError;
+use tower_conditional::source::Current;
+use tower_conditional::{ConditionalLayer, EntityTag, Representation};
 use versioned_store::{Store, app, app_with, layer, store_source, version_tag};
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -546,7 +548,7 @@ async fn a_304_from_the_source_updates_a_cache_like_one_from_the_handler() {
             "/page",
             get(move || {
                 runs.hit();
-                let tag = tag.to_header_value();
+                let tag = HeaderValue::from(&tag);
                 async move {
                     let modified =
                         httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(MODIFIED));

@@ -1,6 +1,7 @@
-//! `evaluate` on arbitrary methods, request fields and validators, against the independent
-//! reading of RFC 9110 §13.2.2 in `reference.rs`; and `if_range_allows_range` (step 5) on the
-//! same fields, which may only allow a range for the very representation `If-Range` names.
+//! `Preconditions::evaluate` on arbitrary methods, request fields and validators, against the
+//! independent reading of RFC 9110 §13.2.2 in `reference.rs`; and
+//! `Preconditions::if_range_allows` (step 5) on the same fields, which may only allow a range
+//! for the very representation `If-Range` names.
 #![no_main]
 
 mod reference;
@@ -13,7 +14,7 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
-use tower_conditional::{EntityTag, Outcome, Validators, evaluate, if_range_allows_range};
+use tower_conditional::{EntityTag, Outcome, Preconditions, Representation};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -55,7 +56,7 @@ fuzz_target!(|input: Input| {
         }
     }
     let current = input.current.as_ref().map(|(etag, modified)| {
-        let mut validators = Validators::new();
+        let mut validators = Representation::new();
         if let Some(tag) = etag.as_ref().and_then(|bytes| EntityTag::parse(bytes).ok()) {
             validators = validators.with_etag(tag);
         }
@@ -70,7 +71,7 @@ fuzz_target!(|input: Input| {
         }
         validators
     });
-    let outcome = evaluate(&method, &headers, current.as_ref());
+    let outcome = Preconditions::new(method.clone(), &headers).evaluate(current.as_ref());
     assert_eq!(
         outcome,
         reference::evaluate(&method, &headers, current.as_ref()),
@@ -83,22 +84,19 @@ fuzz_target!(|input: Input| {
 
     // Step 5: a range is allowed only without If-Range, or for the representation it names.
     let validators = current.clone().unwrap_or_default();
-    let allowed = if_range_allows_range(&headers, &validators);
+    let allowed = Preconditions::new(Method::GET, &headers).if_range_allows(&validators);
     let lines: Vec<&HeaderValue> = headers.get_all(IF_RANGE).iter().collect();
     match lines.as_slice() {
         [] => assert!(allowed),
         [value] if allowed => {
-            let by_tag = EntityTag::parse(value.as_bytes()).ok().is_some_and(|tag| {
-                validators
-                    .etag
-                    .as_ref()
-                    .is_some_and(|etag| etag.strong_eq(&tag))
-            });
+            let by_tag = EntityTag::parse(value.as_bytes())
+                .ok()
+                .is_some_and(|tag| validators.etag().is_some_and(|etag| etag.strong_eq(&tag)));
             let by_date = value
                 .to_str()
                 .ok()
                 .and_then(|text| httpdate::parse_http_date(text).ok())
-                .zip(validators.last_modified)
+                .zip(validators.last_modified())
                 .is_some_and(|(date, modified)| {
                     let secs = |t: std::time::SystemTime| {
                         t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())

@@ -6,7 +6,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, Method};
-use tower_conditional::{Outcome, Validators};
+use tower_conditional::{Outcome, Representation};
 
 /// `etagc = %x21 / %x23-7E / obs-text`
 pub fn is_etagc(byte: u8) -> bool {
@@ -115,13 +115,13 @@ pub fn seconds(time: SystemTime) -> Option<u64> {
 }
 
 /// RFC 9110 §13.2.2, step by step.
-pub fn evaluate(method: &Method, headers: &HeaderMap, current: Option<&Validators>) -> Outcome {
+pub fn evaluate(method: &Method, headers: &HeaderMap, current: Option<&Representation>) -> Outcome {
     use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE};
     if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
         return Outcome::Proceed;
     }
-    let etag = current.and_then(|c| c.etag.as_ref());
-    let modified = current.and_then(|c| c.last_modified).and_then(seconds);
+    let etag = current.and_then(|c| c.etag());
+    let modified = current.and_then(|c| c.last_modified()).and_then(seconds);
     let if_match = tag_field(headers, &IF_MATCH);
     let passes = match &if_match {
         Field::Absent => true,
