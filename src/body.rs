@@ -391,8 +391,9 @@ pub trait ResponseBody<B: Body>: output::Sealed {
     /// The body of the layer's responses.
     type Body;
 
-    /// The body of a response the layer made.
-    fn from_conditional(body: ConditionalBody<B>) -> Self::Body;
+    /// A response the layer made, with this body.
+    fn from_conditional(response: http::Response<ConditionalBody<B>>)
+    -> http::Response<Self::Body>;
 }
 
 mod output {
@@ -410,8 +411,10 @@ impl<B: Body> ResponseBody<B> for () {
     type Body = ConditionalBody<B>;
 
     #[inline(always)]
-    fn from_conditional(body: ConditionalBody<B>) -> Self::Body {
-        body
+    fn from_conditional(
+        response: http::Response<ConditionalBody<B>>,
+    ) -> http::Response<Self::Body> {
+        response
     }
 }
 
@@ -451,14 +454,16 @@ impl ResponseBody<axum_core::body::Body> for AxumBody {
 
     // Inlined where the response is built, so a body sent on is not matched again.
     #[inline(always)]
-    fn from_conditional(body: ConditionalBody<axum_core::body::Body>) -> Self::Body {
+    fn from_conditional(
+        response: http::Response<ConditionalBody<axum_core::body::Body>>,
+    ) -> http::Response<Self::Body> {
         use axum_core::body::Body as Axum;
-        match body.kind {
+        response.map(|body| match body.kind {
             Kind::PassThrough { inner } => inner,
             Kind::Empty => Axum::empty(),
             Kind::Omitted => Axum::new(Omitted),
             kind => Axum::new(ConditionalBody { kind }),
-        }
+        })
     }
 }
 

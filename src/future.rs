@@ -19,6 +19,7 @@ use crate::Representation;
 use crate::body::{ConditionalBody, Reading, ResponseBody};
 use crate::config::{Config, ResponseInfo};
 use crate::decision::{Decision, PassReason, TagOrigin};
+use crate::handler::HandlerSettings;
 use crate::plan::head::{
     ContentFields, carry_the_held_tag, into_not_modified, into_precondition_failed, refusal_head,
     remove_content_fields, representation_not_modified, set_generated_tag,
@@ -165,13 +166,17 @@ where
 pub(crate) fn prepare_request<S, ReqBody>(
     request: &mut Request<ReqBody>,
     service: &S,
-    config: &Config,
+    config: &Arc<Config>,
     representation: Option<Representation>,
 ) -> (Option<RequestFacts>, Option<Box<AskAgain<S, ReqBody>>>)
 where
     S: Clone,
     ReqBody: Default,
 {
+    if config.write_rules_set && config.write.differ_for_handlers() {
+        // What a handler's `Preconditions::check` must follow of the layer's settings.
+        insert_handler_settings(request, config);
+    }
     let uri = config.skip.as_ref().map(|_| request.uri());
     let plan = plan_request(
         request.method(),
@@ -307,7 +312,7 @@ where
                 Next::Respond(response) => {
                     this.state.set(State::Done);
                     // Converted where it is built, so that a body sent on is not moved again.
-                    return Poll::Ready(Ok(response.map(O::from_conditional)));
+                    return Poll::Ready(Ok(O::from_conditional(response)));
                 }
                 Next::Read(read) => this.state.set(State::Reading {
                     reading: Some(read),
@@ -333,6 +338,15 @@ fn pass_through<B: Body>(response: Response<B>, config: &Config) -> Response<Con
         ConditionalBody::pass_through(body)
     };
     Response::from_parts(head, body)
+}
+
+/// Tells the handler's `Preconditions` the layer's write rules (a request extension).
+#[cold]
+#[inline(never)]
+fn insert_handler_settings<ReqBody>(request: &mut Request<ReqBody>, config: &Arc<Config>) {
+    request
+        .extensions_mut()
+        .insert(HandlerSettings::from(config));
 }
 
 /// What the future does next with a response it has.
@@ -397,6 +411,7 @@ fn respond_to<B: Body>(
                 ask_again,
                 tag_suffix: fields.tag_suffix,
                 content_fields: fields.content_fields,
+                problem_details: config.write.problem_details,
             };
             let verdict = evaluating.reach_verdict(&mut head, decision, size);
             response_for_verdict(verdict, head, request, config.write.problem_details, || {
@@ -441,6 +456,7 @@ impl<B: Body> ReadingResponse<B> {
             ask_again,
             tag_suffix: 0,
             content_fields,
+            problem_details: config.write.problem_details,
         };
         match after_reading(&end, &request.method, len) {
             AfterReading::Tag => {
@@ -484,7 +500,7 @@ impl<B: Body> ReadingResponse<B> {
 #[inline(always)]
 fn response_for_verdict<B: Body>(
     verdict: Verdict,
-    mut head: response::Parts,
+    head: response::Parts,
     request: RequestFacts,
     problem_details: bool,
     body: impl FnOnce() -> ConditionalBody<B>,
@@ -494,7 +510,7 @@ fn response_for_verdict<B: Body>(
         Verdict::Send => body(),
         Verdict::NotModified { .. } => ConditionalBody::omitted(),
         Verdict::PreconditionFailed(precondition) => {
-            refusal_body(Refusal::Failed(precondition).body(problem_details, &mut head.headers))
+            refusal_body(Refusal::Failed(precondition).content(problem_details, &head.headers))
         }
     };
     Next::Respond(Response::from_parts(head, body))
@@ -517,6 +533,8 @@ struct VerdictInputs<'a> {
     tag_suffix: u8,
     /// The content fields the head has.
     content_fields: ContentFields,
+    /// Whether a 412 carries problem details.
+    problem_details: bool,
 }
 
 impl VerdictInputs<'_> {
@@ -570,9 +588,10 @@ impl VerdictInputs<'_> {
                     carry_the_held_tag(&mut head.headers, conditions, suffix, true);
                 }
             }
-            Verdict::PreconditionFailed(_) => {
+            Verdict::PreconditionFailed(precondition) => {
                 decision.outcome = Outcome::PreconditionFailed;
                 into_precondition_failed(head, self.content_fields);
+                Refusal::Failed(precondition).describe(self.problem_details, &mut head.headers);
             }
         }
         decision.record(head, request.decisions);

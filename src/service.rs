@@ -10,7 +10,6 @@ use tower::Service;
 use crate::body::ResponseBody;
 use crate::config::Config;
 use crate::future::{ResponseFuture, precondition_required_response, prepare_request};
-use crate::handler::HandlerSettings;
 
 use crate::plan::request::{consults_source, precondition_required};
 
@@ -175,12 +174,6 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        if self.config.write_rules_set && self.config.write.differ_for_handlers() {
-            // What a handler's `Preconditions::check` must follow of the layer's settings.
-            request
-                .extensions_mut()
-                .insert(HandlerSettings::from(&self.config));
-        }
         if let Some(source) = &self.config.source
             && consults_source(request.method(), request.headers(), &self.config.write)
         {
@@ -190,18 +183,17 @@ where
             // for the next `poll_ready`.
             let ready = self.inner.clone();
             let ready = std::mem::replace(&mut self.inner, ready);
-            return ResponseFuture::lookup(
-                lookup,
-                ready,
-                Request::from_parts(parts, body),
-                Arc::clone(&self.config),
-            );
+            let request = Request::from_parts(parts, body);
+            return ResponseFuture::lookup(lookup, ready, request, Arc::clone(&self.config));
         }
+        // Without a source, a write that must name a version and does not is refused here.
         if self.config.write_rules_set
             && precondition_required(request.method(), request.headers(), &self.config.write)
         {
-            let response = precondition_required_response(&self.config);
-            return ResponseFuture::answered(response, Arc::clone(&self.config));
+            return ResponseFuture::answered(
+                precondition_required_response(&self.config),
+                Arc::clone(&self.config),
+            );
         }
         let (facts, again) = prepare_request(&mut request, &self.inner, &self.config, None);
         let config = Arc::clone(&self.config);

@@ -64,31 +64,39 @@ impl Refusal {
     }
 
     /// The body for this answer, given the fields of its head (a 412's carry the current
-    /// `ETag`), to which it adds those that describe the body: the problem details with
-    /// `problem_details`, otherwise a line of text for the 428 and 503 (RFC 6585 §3 asks the
-    /// 428 to say how to resubmit) and nothing for a 412. A 428 or 503 is never stored by a
-    /// cache (`no-store`).
+    /// `ETag`), to which it adds those that describe the body ([`Refusal::describe`] and
+    /// [`Refusal::content`] in one).
     pub(crate) fn body(self, problem_details: bool, headers: &mut HeaderMap) -> Option<Bytes> {
+        self.describe(problem_details, headers);
+        self.content(problem_details, headers)
+    }
+
+    /// The fields that describe this answer's body: `application/problem+json` with
+    /// `problem_details`, otherwise `text/plain` for the 428 and 503 (RFC 6585 §3 asks the 428
+    /// to say how to resubmit); a 412 without problem details has no body to describe. A 428
+    /// or 503 is never stored by a cache (`no-store`).
+    pub(crate) fn describe(self, problem_details: bool, headers: &mut HeaderMap) {
         if !matches!(self, Self::Failed(_)) {
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
+        let content_type = match (problem_details, self) {
+            (true, _) => "application/problem+json",
+            (false, Self::Failed(_)) => return,
+            (false, Self::Required | Self::Unchecked) => "text/plain; charset=utf-8",
+        };
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+
+    /// This answer's body, for a head with these fields (a 412's carry the current `ETag`):
+    /// the problem details with `problem_details`, otherwise a line of text for the 428 and 503
+    /// and nothing for a 412.
+    pub(crate) fn content(self, problem_details: bool, headers: &HeaderMap) -> Option<Bytes> {
         if problem_details {
-            let body = self.problem(headers.get(ETAG));
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/problem+json"),
-            );
-            return Some(body);
+            return Some(self.problem(headers.get(ETAG)));
         }
         match self {
             Self::Failed(_) => None,
-            Self::Required | Self::Unchecked => {
-                headers.insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; charset=utf-8"),
-                );
-                Some(Bytes::from(format!("{}\n", self.detail())))
-            }
+            Self::Required | Self::Unchecked => Some(Bytes::from(format!("{}\n", self.detail()))),
         }
     }
 
