@@ -26,7 +26,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::{BoxError, WAIT};
+use common::{BoxError, TempDir, WAIT, at, ran};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY};
 use http::{HeaderValue, Method, StatusCode, Uri};
 use tokio::sync::Mutex;
@@ -81,14 +81,6 @@ fn checks(report: &Report) -> Vec<&str> {
         }
     }
     checks
-}
-
-/// Whether `check` ran: no "check: …" line among the skipped.
-fn ran(report: &Report, check: &str) -> bool {
-    !report
-        .skipped()
-        .iter()
-        .any(|why| why.starts_with(&format!("{check}:")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,34 +358,11 @@ async fn a_validator_source_and_its_write_path_are_clean() {
 
 // ServeDir, and FileTags in front of it.
 
-/// A directory under the system temp dir, removed when dropped (also when a test fails).
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn with_page(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "tower-conditional-audit-{name}-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        let file = path.join("page.html");
-        std::fs::write(&file, page()).unwrap();
-        // Modified long ago, as deployed files are.
-        let modified = std::time::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
-        std::fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(modified)
-            .unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A directory with `page.html`, modified long ago, as deployed files are.
+fn page_dir(name: &str) -> TempDir {
+    let dir = TempDir::new(&format!("audit-{name}"));
+    dir.write("page.html", page().as_bytes(), at(1_600_000_000));
+    dir
 }
 
 /// `ServeDir` with the layer in front is clean. Behind compression (the README's "With
@@ -406,13 +375,13 @@ impl Drop for TempDir {
 #[tokio::test]
 async fn serve_dir_is_clean_but_behind_compression_its_own_304s_lack_vary() {
     use tower_http::services::ServeDir;
-    let dir = TempDir::with_page("serve-dir");
+    let dir = page_dir("serve-dir");
     let audit = Audit::new("/page.html");
     let plain = both_ways!(
         audit,
         ServiceBuilder::new()
             .layer(ConditionalLayer::new())
-            .service(ServeDir::new(&dir.0))
+            .service(ServeDir::new(dir.path()))
     );
     assert_clean("ServeDir", &plain);
     for (how, report) in &plain {
@@ -424,7 +393,7 @@ async fn serve_dir_is_clean_but_behind_compression_its_own_304s_lack_vary() {
         ServiceBuilder::new()
             .layer(ConditionalLayer::new())
             .layer(CompressionLayer::new())
-            .service(ServeDir::new(&dir.0))
+            .service(ServeDir::new(dir.path()))
     );
     for (how, report) in &compressed {
         let found: Vec<(&str, &str)> = report
@@ -462,25 +431,25 @@ async fn serve_dir_is_clean_but_behind_compression_its_own_304s_lack_vary() {
 async fn file_tags_in_front_of_serve_dir_are_clean() {
     use tower_conditional::files::FileTags;
     use tower_http::services::ServeDir;
-    let dir = TempDir::with_page("file-tags");
+    let dir = page_dir("file-tags");
     let nested = both_ways!(
         Audit::new("/static/page.html"),
         Router::new()
-            .nest_service("/static", ServeDir::new(&dir.0))
+            .nest_service("/static", ServeDir::new(dir.path()))
             .layer(
                 ConditionalLayer::new()
-                    .validator_source(FileTags::new(&dir.0).strip_prefix("/static"))
+                    .validator_source(FileTags::new(dir.path()).strip_prefix("/static"))
             )
     );
     assert_clean("nest_service, Router::layer", &nested);
     let fallback = both_ways!(
         Audit::new("/page.html"),
         ServiceBuilder::new()
-            .layer(ConditionalLayer::new().validator_source(FileTags::new(&dir.0)))
+            .layer(ConditionalLayer::new().validator_source(FileTags::new(dir.path())))
             .service(
                 Router::new()
                     .route("/api", get(|| async { "api" }))
-                    .fallback_service(ServeDir::new(&dir.0))
+                    .fallback_service(ServeDir::new(dir.path()))
             )
     );
     assert_clean("fallback_service, around the router", &fallback);

@@ -12,48 +12,27 @@ use axum::Router;
 use axum::response::sse::{Event, Sse};
 use axum::routing::get;
 use bytes::Bytes;
-use common::{BoxError, Scripted, WAIT, body_bytes, http1_client, serve};
+use common::{
+    BoxError, Scripted, WAIT, body_bytes, data_until_error, http1_client, serve, through, try_send,
+};
 use futures_util::StreamExt;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::{Body, SizeHint};
 use http_body_util::{BodyExt, Empty, Full};
 use tower::{Layer, ServiceExt, service_fn};
-use tower_conditional::{ConditionalBody, ConditionalLayer};
-
-/// Runs one GET through the layer around a service that answers with `make()`'s response.
-async fn through<B, F>(
-    layer: ConditionalLayer,
-    method: Method,
-    make: F,
-) -> Response<ConditionalBody<B>>
-where
-    B: Body + Send + 'static,
-    F: Fn() -> Response<B> + Clone + Send + 'static,
-{
-    let service = layer.layer(service_fn(move |_: Request<Empty<Bytes>>| {
-        let make = make.clone();
-        async move { Ok::<_, Infallible>(make()) }
-    }));
-    let request = Request::builder()
-        .method(method)
-        .uri("/")
-        .body(Empty::new())
-        .unwrap();
-    tokio::time::timeout(WAIT, service.oneshot(request))
-        .await
-        .unwrap()
-        .unwrap()
-}
+use tower_conditional::ConditionalLayer;
 
 static STATIC_BODY: [u8; 16 * 1024] = [b'z'; 16 * 1024];
 
 #[tokio::test]
 async fn chunks_are_forwarded_as_the_same_buffers() {
     // A single-frame body comes out as the very same bytes, not a copy.
-    let response = through(ConditionalLayer::new(), Method::GET, || {
-        Response::new(Full::new(Bytes::from_static(&STATIC_BODY)))
-    })
+    let response = through(
+        ConditionalLayer::new(),
+        Method::GET,
+        Response::new(Full::new(Bytes::from_static(&STATIC_BODY))),
+    )
     .await;
     assert!(response.headers().contains_key(ETAG));
     let mut body = response.into_body();
@@ -63,11 +42,13 @@ async fn chunks_are_forwarded_as_the_same_buffers() {
     assert!(body.frame().await.is_none());
 
     // A chunked body comes out in its own chunks.
-    let response = through(ConditionalLayer::new(), Method::GET, || {
+    let response = through(
+        ConditionalLayer::new(),
+        Method::GET,
         Response::new(Scripted::chunks(
             STATIC_BODY.chunks(1024).map(Bytes::from_static),
-        ))
-    })
+        )),
+    )
     .await;
     assert!(response.headers().contains_key(ETAG));
     let mut body = response.into_body();
@@ -83,13 +64,17 @@ async fn chunks_are_forwarded_as_the_same_buffers() {
 
 #[tokio::test]
 async fn empty_frames_do_not_change_the_tag() {
-    let plain = through(ConditionalLayer::new(), Method::GET, || {
-        Response::new(Scripted::chunks(["ab", "cd"]))
-    })
+    let plain = through(
+        ConditionalLayer::new(),
+        Method::GET,
+        Response::new(Scripted::chunks(["ab", "cd"])),
+    )
     .await;
-    let with_empty = through(ConditionalLayer::new(), Method::GET, || {
-        Response::new(Scripted::chunks(["", "ab", "", "", "cd", ""]))
-    })
+    let with_empty = through(
+        ConditionalLayer::new(),
+        Method::GET,
+        Response::new(Scripted::chunks(["", "ab", "", "", "cd", ""])),
+    )
     .await;
     assert_eq!(plain.headers()[ETAG], with_empty.headers()[ETAG]);
     assert_eq!(body_bytes(with_empty.into_body()).await, "abcd".as_bytes());
@@ -97,11 +82,13 @@ async fn empty_frames_do_not_change_the_tag() {
 
 #[tokio::test]
 async fn trailers_pass_through_and_keep_the_body_chunked() {
-    let response = through(ConditionalLayer::new(), Method::GET, || {
-        let mut trailers = HeaderMap::new();
-        trailers.insert("x-checksum", HeaderValue::from_static("42"));
-        Response::new(Scripted::chunks(["hello ", "world"]).with_trailers(trailers))
-    })
+    let mut trailers = HeaderMap::new();
+    trailers.insert("x-checksum", HeaderValue::from_static("42"));
+    let response = through(
+        ConditionalLayer::new(),
+        Method::GET,
+        Response::new(Scripted::chunks(["hello ", "world"]).with_trailers(trailers)),
+    )
     .await;
     assert!(response.headers().contains_key(ETAG));
     // A Content-Length would force HTTP/1.1 to drop the trailers.
@@ -118,7 +105,7 @@ async fn a_body_error_reaches_the_client_as_an_error_not_a_tagged_200() {
         let response = through(
             ConditionalLayer::new().buffer_limit(1024),
             Method::GET,
-            move || Response::new(Scripted::chunks(error_after.clone()).with_error("disk on fire")),
+            Response::new(Scripted::chunks(error_after).with_error("disk on fire")),
         )
         .await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -127,19 +114,14 @@ async fn a_body_error_reaches_the_client_as_an_error_not_a_tagged_200() {
         assert_eq!(result.unwrap_err().to_string(), "disk on fire");
     }
     // Past the limit the rest streams through, error included.
-    let response = through(ConditionalLayer::new().buffer_limit(4), Method::GET, || {
-        Response::new(Scripted::chunks(["abc", "def", "ghi"]).with_error("late failure"))
-    })
+    let response = through(
+        ConditionalLayer::new().buffer_limit(4),
+        Method::GET,
+        Response::new(Scripted::chunks(["abc", "def", "ghi"]).with_error("late failure")),
+    )
     .await;
     assert!(!response.headers().contains_key(ETAG));
-    let mut body = response.into_body();
-    let mut seen = Vec::new();
-    let error = loop {
-        match body.frame().await.unwrap() {
-            Ok(frame) => seen.extend_from_slice(&frame.into_data().unwrap()),
-            Err(error) => break error,
-        }
-    };
+    let (seen, error) = data_until_error(&mut response.into_body()).await;
     assert_eq!(seen, b"abcdefghi");
     assert_eq!(error.to_string(), "late failure");
 }
@@ -158,7 +140,8 @@ async fn a_body_error_over_tcp_aborts_the_response() {
     let mut sender = http1_client(addr).await;
     let response = tokio::time::timeout(
         WAIT,
-        sender.send_request(
+        try_send(
+            &mut sender,
             Request::get("/")
                 .header("host", "127.0.0.1")
                 .body(Empty::<Bytes>::new())
@@ -184,14 +167,13 @@ async fn the_limit_holds_on_real_bytes_whatever_the_size_hint_says() {
     let total = Arc::new(AtomicUsize::new(0));
     for hint in [SizeHint::with_exact(10), SizeHint::new()] {
         let polled = Arc::new(AtomicUsize::new(0));
-        let response = through(ConditionalLayer::new().buffer_limit(limit), Method::GET, {
-            let polled = polled.clone();
-            move || {
-                let mut body = Scripted::chunks(vec![vec![9u8; 1000]; 10]).with_hint(hint);
-                body.polled = polled.clone();
-                Response::new(body)
-            }
-        })
+        let mut body = Scripted::chunks(vec![vec![9u8; 1000]; 10]).with_hint(hint);
+        body.polled = polled.clone();
+        let response = through(
+            ConditionalLayer::new().buffer_limit(limit),
+            Method::GET,
+            Response::new(body),
+        )
         .await;
         assert!(!response.headers().contains_key(ETAG));
         // Read up to the first chunk past the limit, no further.
@@ -206,7 +188,7 @@ async fn the_limit_holds_on_real_bytes_whatever_the_size_hint_says() {
     let response = through(
         ConditionalLayer::new().buffer_limit(4000),
         Method::GET,
-        || Response::new(Scripted::chunks(vec![vec![9u8; 1000]; 4])),
+        Response::new(Scripted::chunks(vec![vec![9u8; 1000]; 4])),
     )
     .await;
     assert!(response.headers().contains_key(ETAG));
@@ -217,7 +199,7 @@ async fn head_over_the_limit_has_no_tag_and_its_body_left_to_the_server() {
     let response = through(
         ConditionalLayer::new().buffer_limit(100),
         Method::HEAD,
-        || Response::new(Scripted::chunks(vec![vec![1u8; 80]; 3]).exact()),
+        Response::new(Scripted::chunks(vec![vec![1u8; 80]; 3]).exact()),
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -237,19 +219,13 @@ async fn grpc_and_event_streams_are_not_read_by_the_layer() {
         "TEXT/EVENT-STREAM",
     ] {
         let polled = Arc::new(AtomicUsize::new(0));
-        let response = through(ConditionalLayer::new(), Method::GET, {
-            let polled = polled.clone();
-            move || {
-                let mut body = Scripted::chunks(["data: 1\n\n"]);
-                body.polled = polled.clone();
-                let mut response = Response::new(body);
-                response
-                    .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-                response
-            }
-        })
-        .await;
+        let mut body = Scripted::chunks(["data: 1\n\n"]);
+        body.polled = polled.clone();
+        let mut response = Response::new(body);
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        let response = through(ConditionalLayer::new(), Method::GET, response).await;
         assert_eq!(polled.load(Ordering::SeqCst), 0, "{content_type} was read");
         assert!(!response.headers().contains_key(ETAG), "{content_type}");
     }
@@ -278,7 +254,8 @@ async fn server_sent_events_arrive_while_the_stream_is_open() {
     events.send("first").await.unwrap();
     let response = tokio::time::timeout(
         WAIT,
-        sender.send_request(
+        try_send(
+            &mut sender,
             Request::get("/events")
                 .header("host", "127.0.0.1")
                 .body(Empty::<Bytes>::new())
@@ -335,16 +312,14 @@ async fn inner_errors_pass_through() {
 #[tokio::test]
 async fn a_precondition_on_a_large_streamed_body_still_sees_the_handler_tag() {
     // The handler's tag needs no buffering, whatever the size.
+    let mut response = Response::new(Scripted::chunks(vec![vec![0u8; 1000]; 100]));
+    response
+        .headers_mut()
+        .insert(ETAG, HeaderValue::from_static("\"big-v1\""));
     let response = through(
         ConditionalLayer::new().buffer_limit(10),
         Method::GET,
-        || {
-            let mut response = Response::new(Scripted::chunks(vec![vec![0u8; 1000]; 100]));
-            response
-                .headers_mut()
-                .insert(ETAG, HeaderValue::from_static("\"big-v1\""));
-            response
-        },
+        response,
     )
     .await;
     assert_eq!(response.headers()[ETAG], "\"big-v1\"");

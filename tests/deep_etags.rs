@@ -10,19 +10,17 @@
 #[allow(dead_code)]
 mod audit_example;
 mod common;
-
-use std::io::Read;
-use std::net::SocketAddr;
+#[path = "common/gzip.rs"]
+mod gzip;
 
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use common::{Counter, RawConnection, serve, serve_service};
+use common::{Counter, GZIP, RawConnection, compressed_placements};
+use gzip::gunzip;
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, CONTENT_LOCATION, EXPIRES, VARY};
-use tower::ServiceBuilder;
 use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
-use tower_http::compression::CompressionLayer;
 
 /// The handler's version of the resource, known cheaply.
 const VERSION: &str = "rev-17";
@@ -62,34 +60,6 @@ fn routes(expensive: Counter) -> Router {
     )
 }
 
-/// The README's order in both placements: compression inside the layer.
-async fn placements(expensive: &Counter) -> [(&'static str, SocketAddr); 2] {
-    let inside = serve(
-        routes(expensive.clone())
-            .layer(CompressionLayer::new())
-            .layer(ConditionalLayer::new()),
-    )
-    .await;
-    let around = serve_service(
-        ServiceBuilder::new()
-            .layer(ConditionalLayer::new())
-            .layer(CompressionLayer::new())
-            .service(routes(expensive.clone())),
-    )
-    .await;
-    [("Router::layer", inside), ("around the router", around)]
-}
-
-const GZIP: (&str, &str) = ("accept-encoding", "gzip");
-
-fn gunzip(bytes: &[u8]) -> String {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_string(&mut text)
-        .unwrap();
-    text
-}
-
 /// The audit of `/report` in both placements, over 127.0.0.1: every revalidation (by the
 /// identity tag, its weak form, the gzip client's coded tag, HEAD) gets a 304 that carries
 /// each of the 200's `Cache-Control`, `Content-Location`, `Date`, `ETag`, `Expires` and `Vary`
@@ -101,7 +71,9 @@ async fn every_answer_passes_the_audit() {
     use tower_conditional::audit::Audit;
 
     let expensive = Counter::default();
-    for (placement, addr) in placements(&expensive).await {
+    for (placement, addr, _) in
+        compressed_placements(|| expensive.clone(), routes, |_| ConditionalLayer::new()).await
+    {
         let service =
             audit_example::http_service(&format!("http://{addr}/").parse().unwrap()).unwrap();
         let runs = expensive.get();
@@ -126,7 +98,9 @@ async fn every_answer_passes_the_audit() {
 #[tokio::test]
 async fn a_handler_answers_early_with_what_its_200_carries() {
     let expensive = Counter::default();
-    for (placement, addr) in placements(&expensive).await {
+    for (placement, addr, _) in
+        compressed_placements(|| expensive.clone(), routes, |_| ConditionalLayer::new()).await
+    {
         let mut connection = RawConnection::open(addr).await;
         let runs = expensive.get();
 
@@ -191,7 +165,9 @@ async fn a_handler_answers_early_with_what_its_200_carries() {
 #[tokio::test]
 async fn a_gzip_client_revalidates_with_the_tag_it_holds() {
     let expensive = Counter::default();
-    for (placement, addr) in placements(&expensive).await {
+    for (placement, addr, _) in
+        compressed_placements(|| expensive.clone(), routes, |_| ConditionalLayer::new()).await
+    {
         let mut connection = RawConnection::open(addr).await;
         let runs = expensive.get();
 

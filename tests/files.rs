@@ -5,86 +5,33 @@
 #![cfg(feature = "fs")]
 
 mod common;
+#[path = "common/gzip.rs"]
+mod gzip;
 
-use std::fs::{File, FileTimes};
+use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::routing;
-use common::{RawConnection, RawResponse, serve_service};
+use common::{
+    RawConnection, RawResponse, TempDir, ask, at, rchar, serve_service, set_mtime, tag_of,
+};
+use gzip::gzip;
 use tokio::sync::RwLock;
 use tower::ServiceBuilder;
 use tower_conditional::files::{FileTags, SETTLE_TIME};
-use tower_conditional::{Conditional, ConditionalLayer, TagHash};
+use tower_conditional::{Conditional, ConditionalLayer};
 use tower_http::services::ServeDir;
 
 /// Tests that read files take this for reading; the one that counts the bytes the process
 /// reads (`/proc/self/io` is per process) takes it for writing, so nothing else reads then.
 static IO: RwLock<()> = RwLock::const_new(());
 
-/// A directory under the system temp dir, removed when dropped (also when a test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "tower-conditional-files-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `name` (creating its directories) and sets its modification time.
-    fn write(&self, name: &str, contents: &[u8], modified: SystemTime) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, contents).unwrap();
-        set_mtime(&path, modified);
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn set_mtime(path: &Path, modified: SystemTime) {
-    let file = File::options().write(true).open(path).unwrap();
-    file.set_times(
-        FileTimes::new()
-            .set_modified(modified)
-            .set_accessed(modified),
-    )
-    .unwrap();
-}
-
 /// The Nix store's modification time for every file.
 fn nix_time() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1)
-}
-
-fn at(secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(secs)
-}
-
-/// The tag the layer would generate for these bytes.
-fn content_tag(bytes: &[u8]) -> String {
-    TagHash::CollisionResistant
-        .entity_tag(&[bytes], false)
-        .to_string()
+    at(1)
 }
 
 /// `FileTags` over `ServeDir::new(root)`, in the recommended stack.
@@ -97,13 +44,6 @@ fn files_service(serve_dir: ServeDir, tags: FileTags) -> Conditional<ServeDir> {
     ServiceBuilder::new()
         .layer(ConditionalLayer::new().validator_source(tags))
         .service(serve_dir)
-}
-
-async fn get(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &str)]) -> RawResponse {
-    RawConnection::open(addr)
-        .await
-        .send("GET", path, headers)
-        .await
 }
 
 fn etag(response: &RawResponse) -> String {
@@ -141,12 +81,12 @@ async fn replicas_with_other_modification_times_agree_and_answer_each_others_tag
     let plain_b = serve_service(ServeDir::new(b.path())).await;
 
     for (path, bytes) in [("/", INDEX), ("/app.js", APP), ("/docs/", NESTED)] {
-        let from_a = get(replica_a, path, &[]).await;
-        let from_b = get(replica_b, path, &[]).await;
+        let from_a = ask(replica_a, "GET", path, &[]).await;
+        let from_b = ask(replica_b, "GET", path, &[]).await;
         assert_eq!((from_a.status(), from_b.status()), (200, 200), "{path}");
         assert_eq!(from_a.body, bytes);
         assert_eq!(from_b.body, bytes);
-        assert_eq!(etag(&from_a), content_tag(bytes), "{path}");
+        assert_eq!(etag(&from_a), tag_of(bytes), "{path}");
         assert_eq!(etag(&from_a), etag(&from_b), "{path}");
         // Each replica's own modification time, as Last-Modified.
         assert_eq!(
@@ -158,8 +98,8 @@ async fn replicas_with_other_modification_times_agree_and_answer_each_others_tag
             Some("Tue, 14 Nov 2023 22:13:20 GMT")
         );
         // What ServeDir alone does: a tag per replica, so a shared cache refetches.
-        let own_a = etag(&get(plain_a, path, &[]).await);
-        let own_b = etag(&get(plain_b, path, &[]).await);
+        let own_a = etag(&ask(plain_a, "GET", path, &[]).await);
+        let own_b = etag(&ask(plain_b, "GET", path, &[]).await);
         assert_ne!(own_a, own_b, "{path}");
 
         // A browser's revalidation of the other replica's copy: If-None-Match wins over the
@@ -167,8 +107,9 @@ async fn replicas_with_other_modification_times_agree_and_answer_each_others_tag
         for (server, other) in [(replica_a, &from_b), (replica_b, &from_a)] {
             let since = other.header("last-modified").unwrap();
             let tag = etag(other);
-            let revalidated = get(
+            let revalidated = ask(
                 server,
+                "GET",
                 path,
                 &[("if-none-match", &tag), ("if-modified-since", since)],
             )
@@ -183,21 +124,21 @@ async fn replicas_with_other_modification_times_agree_and_answer_each_others_tag
 #[tokio::test]
 async fn same_size_change_with_nix_store_times_is_never_a_304() {
     let _io = IO.read().await;
-    let dir = TempDir::new("nix");
+    let dir = TempDir::new("files-nix");
     let file = dir.write("app.js", APP, nix_time());
     let tags = FileTags::new(dir.path());
     let layered = serve_files(dir.path(), tags.clone()).await;
     let plain = serve_service(ServeDir::new(dir.path())).await;
     settle().await;
 
-    let first = get(layered, "/app.js", &[]).await;
+    let first = ask(layered, "GET", "/app.js", &[]).await;
     assert_eq!(first.status(), 200);
     let old_tag = etag(&first);
-    assert_eq!(old_tag, content_tag(APP));
+    assert_eq!(old_tag, tag_of(APP));
     // 1970-01-01T00:00:01Z is every file's date: no validator, so no Last-Modified, not even
     // ServeDir's.
     assert_eq!(first.header("last-modified"), None);
-    let plain_first = get(plain, "/app.js", &[]).await;
+    let plain_first = ask(plain, "GET", "/app.js", &[]).await;
     let serve_dir_tag = etag(&plain_first);
     let serve_dir_date = plain_first.header("last-modified").unwrap().to_owned();
     assert_eq!(serve_dir_date, "Thu, 01 Jan 1970 00:00:01 GMT");
@@ -226,7 +167,7 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
         ("if-none-match", serve_dir_tag.as_str()),
         ("if-modified-since", serve_dir_date.as_str()),
     ] {
-        let plain_again = get(plain, "/app.js", &[condition]).await;
+        let plain_again = ask(plain, "GET", "/app.js", &[condition]).await;
         assert_eq!(plain_again.status(), 304, "{condition:?}");
         assert_eq!(
             plain_again.header("last-modified"),
@@ -241,23 +182,26 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
         ("if-modified-since", serve_dir_date.as_str()),
         ("if-modified-since", "Thu, 01 Jan 1970 00:00:01 GMT"),
     ] {
-        let response = get(layered, "/app.js", &[condition]).await;
+        let response = ask(layered, "GET", "/app.js", &[condition]).await;
         assert_eq!(response.status(), 200, "{condition:?}");
         assert_eq!(response.body, new, "{condition:?}");
-        assert_eq!(etag(&response), content_tag(new));
+        assert_eq!(etag(&response), tag_of(new));
         assert_eq!(response.header("last-modified"), None);
     }
-    assert_ne!(content_tag(new), old_tag);
+    assert_ne!(tag_of(new), old_tag);
     // The change time told the versions apart.
     assert!(tags.files_hashed() >= 2);
     // And the new tag revalidates, with a 304 that has no Last-Modified either (HEAD too).
     for method in ["GET", "HEAD"] {
-        let revalidated = RawConnection::open(layered)
-            .await
-            .send(method, "/app.js", &[("if-none-match", &content_tag(new))])
-            .await;
+        let revalidated = ask(
+            layered,
+            method,
+            "/app.js",
+            &[("if-none-match", &tag_of(new))],
+        )
+        .await;
         assert_eq!(revalidated.status(), 304, "{method}");
-        assert_eq!(etag(&revalidated), content_tag(new), "{method}");
+        assert_eq!(etag(&revalidated), tag_of(new), "{method}");
         assert_eq!(revalidated.header("last-modified"), None, "{method}");
     }
 
@@ -265,12 +209,12 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
     // own validators and answers the 304 itself, and the layer removes its epoch date from
     // that 304 as from the 200.
     let unhashed = serve_files(dir.path(), FileTags::new(dir.path()).max_file_size(4)).await;
-    let own = get(unhashed, "/app.js", &[]).await;
+    let own = ask(unhashed, "GET", "/app.js", &[]).await;
     assert_eq!(own.status(), 200);
     let own_tag = etag(&own);
-    assert_ne!(own_tag, content_tag(new));
+    assert_ne!(own_tag, tag_of(new));
     assert_eq!(own.header("last-modified"), None);
-    let own_304 = get(unhashed, "/app.js", &[("if-none-match", &own_tag)]).await;
+    let own_304 = ask(unhashed, "GET", "/app.js", &[("if-none-match", &own_tag)]).await;
     assert_eq!(own_304.status(), 304);
     assert_eq!(etag(&own_304), own_tag);
     assert_eq!(own_304.header("last-modified"), None);
@@ -283,11 +227,12 @@ async fn same_size_change_with_nix_store_times_is_never_a_304() {
 #[tokio::test]
 async fn epoch_if_modified_since_is_ignored_for_files_the_source_does_not_tag() {
     let _io = IO.read().await;
-    let dir = TempDir::new("nix-unknown");
+    let dir = TempDir::new("files-nix-unknown");
     dir.write("app.js", b"console.log('app, version 2');\n", nix_time());
     let addr = serve_files(dir.path(), FileTags::new(dir.path()).max_file_size(4)).await;
-    let response = get(
+    let response = ask(
         addr,
+        "GET",
         "/app.js",
         &[("if-modified-since", "Thu, 01 Jan 1970 00:00:01 GMT")],
     )
@@ -300,21 +245,11 @@ async fn epoch_if_modified_since_is_ignored_for_files_the_source_does_not_tag() 
     assert_eq!(response.body, b"console.log('app, version 2');\n");
 }
 
-/// Bytes this process has read (files and sockets alike), from `/proc/self/io`.
-fn rchar() -> u64 {
-    let io = std::fs::read_to_string("/proc/self/io").unwrap();
-    io.lines()
-        .find_map(|line| line.strip_prefix("rchar: "))
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn revalidating_a_large_file_reads_none_of_it() {
     const SIZE: usize = 8 * 1024 * 1024;
     let large: Vec<u8> = (0..SIZE).map(|i| (i * 31 % 251) as u8).collect();
-    let dir = TempDir::new("large");
+    let dir = TempDir::new("files-large");
     dir.write("large.bin", &large, at(1_700_000_000));
     let tags = FileTags::new(dir.path());
     let addr = serve_files(dir.path(), tags.clone()).await;
@@ -330,7 +265,7 @@ async fn revalidating_a_large_file_reads_none_of_it() {
     assert_eq!(first.status(), 200);
     assert_eq!(first.body.len(), SIZE);
     let tag = etag(&first);
-    assert_eq!(tag, content_tag(&large));
+    assert_eq!(tag, tag_of(&large));
     assert_eq!(tags.files_hashed(), 1, "hashed once");
     // Read to hash it (8 MiB) and by ServeDir to send it (8 MiB); the client's socket reads
     // are `recv` calls, which `rchar` does not count.
@@ -363,10 +298,7 @@ async fn revalidating_a_large_file_reads_none_of_it() {
     let fresh = FileTags::new(dir.path());
     let fresh_addr = serve_files(dir.path(), fresh.clone()).await;
     let started = Instant::now();
-    let head = RawConnection::open(fresh_addr)
-        .await
-        .send("HEAD", "/large.bin", &[])
-        .await;
+    let head = ask(fresh_addr, "HEAD", "/large.bin", &[]).await;
     eprintln!(
         "8 MiB: HEAD that hashes the file took {:?}",
         started.elapsed()
@@ -379,17 +311,17 @@ async fn revalidating_a_large_file_reads_none_of_it() {
 async fn concurrent_first_requests_hash_the_file_once() {
     let _io = IO.read().await;
     let large: Vec<u8> = (0..2 * 1024 * 1024).map(|i| (i % 241) as u8).collect();
-    let dir = TempDir::new("concurrent");
+    let dir = TempDir::new("files-concurrent");
     dir.write("large.bin", &large, at(1_700_000_000));
     let tags = FileTags::new(dir.path());
     let addr = serve_files(dir.path(), tags.clone()).await;
     settle().await;
     let requests: Vec<_> = (0..16)
-        .map(|_| tokio::spawn(async move { get(addr, "/large.bin", &[]).await }))
+        .map(|_| tokio::spawn(async move { ask(addr, "GET", "/large.bin", &[]).await }))
         .collect();
     for request in requests {
         let response = request.await.unwrap();
-        assert_eq!(etag(&response), content_tag(&large));
+        assert_eq!(etag(&response), tag_of(&large));
     }
     assert_eq!(tags.files_hashed(), 1);
 }
@@ -397,7 +329,7 @@ async fn concurrent_first_requests_hash_the_file_once() {
 #[tokio::test]
 async fn the_cache_is_bounded_and_forgets_the_least_recently_used() {
     let _io = IO.read().await;
-    let dir = TempDir::new("bounded");
+    let dir = TempDir::new("files-bounded");
     for name in ["a", "b", "c"] {
         dir.write(name, name.repeat(100).as_bytes(), at(1_700_000_000));
     }
@@ -405,23 +337,26 @@ async fn the_cache_is_bounded_and_forgets_the_least_recently_used() {
     let addr = serve_files(dir.path(), tags.clone()).await;
     settle().await;
 
-    let tag = |name: &str| content_tag(name.repeat(100).as_bytes());
+    let tag = |name: &str| tag_of(name.repeat(100).as_bytes());
     for name in ["a", "b"] {
-        assert_eq!(etag(&get(addr, &format!("/{name}"), &[]).await), tag(name));
+        assert_eq!(
+            etag(&ask(addr, "GET", &format!("/{name}"), &[]).await),
+            tag(name)
+        );
     }
     assert_eq!((tags.files_hashed(), tags.cached_entries()), (2, 2));
     // `a` is used again, so `b` is the least recently used when `c` comes.
     let revalidate = |name: &'static str| {
         let tag = tag(name);
         async move {
-            get(addr, &format!("/{name}"), &[("if-none-match", &tag)])
+            ask(addr, "GET", &format!("/{name}"), &[("if-none-match", &tag)])
                 .await
                 .status()
         }
     };
     assert_eq!(revalidate("a").await, 304);
     assert_eq!(tags.files_hashed(), 2);
-    assert_eq!(etag(&get(addr, "/c", &[]).await), tag("c"));
+    assert_eq!(etag(&ask(addr, "GET", "/c", &[]).await), tag("c"));
     assert_eq!((tags.files_hashed(), tags.cached_entries()), (3, 2));
     assert_eq!(revalidate("a").await, 304);
     assert_eq!(revalidate("c").await, 304);
@@ -434,7 +369,7 @@ async fn the_cache_is_bounded_and_forgets_the_least_recently_used() {
     let addr = serve_files(dir.path(), uncached.clone()).await;
     for _ in 0..3 {
         assert_eq!(
-            get(addr, "/a", &[("if-none-match", &tag("a"))])
+            ask(addr, "GET", "/a", &[("if-none-match", &tag("a"))])
                 .await
                 .status(),
             304
@@ -446,7 +381,7 @@ async fn the_cache_is_bounded_and_forgets_the_least_recently_used() {
 #[tokio::test]
 async fn paths_never_leave_the_root() {
     let _io = IO.read().await;
-    let outside = TempDir::new("escape");
+    let outside = TempDir::new("files-escape");
     let secret = b"outside the root";
     outside.write("secret.txt", secret, at(1_700_000_000));
     outside.write("root/sub/inside.txt", b"inside", at(1_700_000_000));
@@ -466,13 +401,13 @@ async fn paths_never_leave_the_root() {
         "/%5C..%5Csecret.txt",
     ] {
         for headers in [&[][..], &[("if-none-match", "*")][..]] {
-            let response = get(addr, path, headers).await;
+            let response = ask(addr, "GET", path, headers).await;
             assert_ne!(response.status(), 200, "{path}");
             assert_ne!(response.status(), 304, "{path}");
             assert_ne!(response.body, secret, "{path}");
             assert_ne!(
                 response.header("etag"),
-                Some(content_tag(secret).as_str()),
+                Some(tag_of(secret).as_str()),
                 "{path}"
             );
         }
@@ -480,9 +415,9 @@ async fn paths_never_leave_the_root() {
     assert_eq!(tags.files_hashed(), 0, "nothing was read");
 
     // An encoded slash inside the root separates segments, as in ServeDir.
-    let inside = get(addr, "/sub%2Finside.txt", &[]).await;
+    let inside = ask(addr, "GET", "/sub%2Finside.txt", &[]).await;
     assert_eq!(inside.status(), 200);
-    assert_eq!(etag(&inside), content_tag(b"inside"));
+    assert_eq!(etag(&inside), tag_of(b"inside"));
 }
 
 #[tokio::test]
@@ -494,31 +429,30 @@ async fn what_serve_dir_does_not_serve_as_a_file_gets_its_own_answer() {
     let plain = serve_service(ServeDir::new(dir.path())).await;
 
     // Missing: ServeDir's 404, never a 304 for If-None-Match: *.
-    let missing = get(addr, "/missing.js", &[("if-none-match", "*")]).await;
+    let missing = ask(addr, "GET", "/missing.js", &[("if-none-match", "*")]).await;
     assert_eq!(missing.status(), 404);
     // A directory without its slash: ServeDir's redirect.
-    let redirect = get(addr, "/docs", &[]).await;
+    let redirect = ask(addr, "GET", "/docs", &[]).await;
     assert_eq!(redirect.status(), 307);
     assert_eq!(redirect.header("location"), Some("/docs/"));
     // A file path with a slash: 404.
-    assert_eq!(get(addr, "/app.js/", &[]).await.status(), 404);
+    assert_eq!(ask(addr, "GET", "/app.js/", &[]).await.status(), 404);
     // Other methods: ServeDir's 405, also with preconditions.
-    let post = RawConnection::open(addr)
-        .await
-        .send(
-            "POST",
-            "/app.js",
-            &[("if-match", "*"), ("content-length", "0")],
-        )
-        .await;
+    let post = ask(
+        addr,
+        "POST",
+        "/app.js",
+        &[("if-match", "*"), ("content-length", "0")],
+    )
+    .await;
     assert_eq!(post.status(), 405);
 
     // Over the size limit: not hashed; ServeDir's own validators, judged by the layer.
-    let large = get(addr, "/app.js", &[]).await;
-    let own = etag(&get(plain, "/app.js", &[]).await);
+    let large = ask(addr, "GET", "/app.js", &[]).await;
+    let own = etag(&ask(plain, "GET", "/app.js", &[]).await);
     assert_eq!(etag(&large), own);
     assert_eq!(
-        get(addr, "/app.js", &[("if-none-match", &own)])
+        ask(addr, "GET", "/app.js", &[("if-none-match", &own)])
             .await
             .status(),
         304
@@ -527,17 +461,19 @@ async fn what_serve_dir_does_not_serve_as_a_file_gets_its_own_answer() {
 }
 
 #[tokio::test]
-async fn if_match_and_if_range_are_judged_against_the_content_tag() {
+async fn if_match_and_if_range_are_judged_against_the_tag_of() {
     let _io = IO.read().await;
     let dir = site("if-range", at(1_700_000_000));
-    let tag = content_tag(APP);
+    let tag = tag_of(APP);
     let addr = serve_files(dir.path(), FileTags::new(dir.path())).await;
 
     // ServeDir alone judges If-Match against its metadata tag: 412 for the content tag. The
     // layer judged it against the source's tag and does not hand it on to be judged again.
     let plain = serve_service(ServeDir::new(dir.path())).await;
     assert_eq!(
-        get(plain, "/app.js", &[("if-match", &tag)]).await.status(),
+        ask(plain, "GET", "/app.js", &[("if-match", &tag)])
+            .await
+            .status(),
         412
     );
     for method in ["GET", "HEAD"] {
@@ -546,25 +482,23 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
             ("if-match", "*"),
             ("if-unmodified-since", "Tue, 14 Nov 2023 22:13:20 GMT"),
         ] {
-            let matched = RawConnection::open(addr)
-                .await
-                .send(method, "/app.js", &[condition])
-                .await;
+            let matched = ask(addr, method, "/app.js", &[condition]).await;
             assert_eq!(matched.status(), 200, "{method} {condition:?}");
             assert_eq!(etag(&matched), tag, "{method} {condition:?}");
         }
     }
-    let matched = get(addr, "/app.js", &[("if-match", &tag)]).await;
+    let matched = ask(addr, "GET", "/app.js", &[("if-match", &tag)]).await;
     assert_eq!(matched.body, APP);
     assert_eq!(
-        get(addr, "/app.js", &[("if-match", "\"other\"")])
+        ask(addr, "GET", "/app.js", &[("if-match", "\"other\"")])
             .await
             .status(),
         412
     );
 
-    let range = get(
+    let range = ask(
         addr,
+        "GET",
         "/app.js",
         &[("range", "bytes=0-6"), ("if-range", &tag)],
     )
@@ -572,8 +506,9 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
     assert_eq!(range.status(), 206);
     assert_eq!(range.body, &APP[..7]);
     assert_eq!(etag(&range), tag, "the 206 carries the content tag");
-    let stale = get(
+    let stale = ask(
         addr,
+        "GET",
         "/app.js",
         &[("range", "bytes=0-6"), ("if-range", "\"old version\"")],
     )
@@ -581,8 +516,9 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
     assert_eq!(stale.status(), 200);
     assert_eq!(stale.body, APP);
     // If-Match with a Range: judged once, then the range of the current version.
-    let both = get(
+    let both = ask(
         addr,
+        "GET",
         "/app.js",
         &[
             ("range", "bytes=0-6"),
@@ -595,19 +531,13 @@ async fn if_match_and_if_range_are_judged_against_the_content_tag() {
     assert_eq!(both.body, &APP[..7]);
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
 #[tokio::test]
 async fn precompressed_variants_never_carry_the_identity_strong_tag() {
     let _io = IO.read().await;
     let dir = site("precompressed", at(1_700_000_000));
     let gz = gzip(APP);
     dir.write("app.js.gz", &gz, at(1_700_000_000));
-    let identity = content_tag(APP);
+    let identity = tag_of(APP);
     let gzip_accepted = [("accept-encoding", "gzip")];
 
     // FileTags told of the variant: the tag of the gzip bytes, sent as a coded tag.
@@ -616,15 +546,16 @@ async fn precompressed_variants_never_carry_the_identity_strong_tag() {
         FileTags::new(dir.path()).precompressed_gzip(),
     ))
     .await;
-    let encoded = get(configured, "/app.js", &gzip_accepted).await;
+    let encoded = ask(configured, "GET", "/app.js", &gzip_accepted).await;
     assert_eq!(encoded.status(), 200);
     assert_eq!(encoded.header("content-encoding"), Some("gzip"));
     assert_eq!(encoded.body, gz);
-    let coded = coded_tag(&content_tag(&gz));
+    let coded = coded_tag(&tag_of(&gz));
     assert_eq!(etag(&encoded), coded);
     assert_eq!(encoded.header("vary"), Some("accept-encoding"));
-    let revalidated = get(
+    let revalidated = ask(
         configured,
+        "GET",
         "/app.js",
         &[("accept-encoding", "gzip"), ("if-none-match", &coded)],
     )
@@ -632,20 +563,21 @@ async fn precompressed_variants_never_carry_the_identity_strong_tag() {
     assert_eq!(revalidated.status(), 304);
     assert_eq!(etag(&revalidated), coded);
     assert_eq!(revalidated.header("vary"), Some("accept-encoding"));
-    let plain = get(configured, "/app.js", &[]).await;
+    let plain = ask(configured, "GET", "/app.js", &[]).await;
     assert_eq!(plain.header("content-encoding"), None);
     assert_eq!(etag(&plain), identity);
     assert_eq!(plain.header("vary"), Some("accept-encoding"));
     // The gzip tag does not revalidate the identity copy, nor the other way round.
     assert_eq!(
-        get(configured, "/app.js", &[("if-none-match", &coded)])
+        ask(configured, "GET", "/app.js", &[("if-none-match", &coded)])
             .await
             .status(),
         200
     );
     assert_eq!(
-        get(
+        ask(
             configured,
+            "GET",
             "/app.js",
             &[("accept-encoding", "gzip"), ("if-none-match", &identity)]
         )
@@ -661,13 +593,14 @@ async fn precompressed_variants_never_carry_the_identity_strong_tag() {
         FileTags::new(dir.path()),
     ))
     .await;
-    let encoded = get(unconfigured, "/app.js", &gzip_accepted).await;
+    let encoded = ask(unconfigured, "GET", "/app.js", &gzip_accepted).await;
     assert_eq!(encoded.header("content-encoding"), Some("gzip"));
     assert_eq!(encoded.body, gz);
     let tag = etag(&encoded);
     assert_eq!(tag, coded_tag(&identity));
-    let revalidated = get(
+    let revalidated = ask(
         unconfigured,
+        "GET",
         "/app.js",
         &[("accept-encoding", "gzip"), ("if-none-match", &tag)],
     )
@@ -688,9 +621,9 @@ fn coded_tag(strong: &str) -> String {
 async fn a_compression_layer_inside_gets_the_coded_content_tag_on_200_and_304() {
     let _io = IO.read().await;
     let big = APP.repeat(64);
-    let dir = TempDir::new("compression");
+    let dir = TempDir::new("files-compression");
     dir.write("big.js", &big, at(1_700_000_000));
-    let strong = content_tag(&big);
+    let strong = tag_of(&big);
     let coded = coded_tag(&strong);
     let addr = serve_service(
         ServiceBuilder::new()
@@ -701,25 +634,24 @@ async fn a_compression_layer_inside_gets_the_coded_content_tag_on_200_and_304() 
     .await;
     let gzip_accepted = ("accept-encoding", "gzip");
 
-    let encoded = get(addr, "/big.js", &[gzip_accepted]).await;
+    let encoded = ask(addr, "GET", "/big.js", &[gzip_accepted]).await;
     assert_eq!(encoded.status(), 200);
     assert_eq!(encoded.header("content-encoding"), Some("gzip"));
     assert_ne!(encoded.body, big);
     assert_eq!(etag(&encoded), coded);
-    let identity = get(addr, "/big.js", &[]).await;
+    let identity = ask(addr, "GET", "/big.js", &[]).await;
     assert_eq!(identity.header("content-encoding"), None);
     assert_eq!(identity.body, big);
     assert_eq!(etag(&identity), strong);
 
     for method in ["GET", "HEAD"] {
-        let revalidated = RawConnection::open(addr)
-            .await
-            .send(
-                method,
-                "/big.js",
-                &[gzip_accepted, ("if-none-match", &coded)],
-            )
-            .await;
+        let revalidated = ask(
+            addr,
+            method,
+            "/big.js",
+            &[gzip_accepted, ("if-none-match", &coded)],
+        )
+        .await;
         assert_eq!(revalidated.status(), 304, "{method}");
         assert_eq!(
             etag(&revalidated),
@@ -732,10 +664,7 @@ async fn a_compression_layer_inside_gets_the_coded_content_tag_on_200_and_304() 
             "{method}"
         );
         // The identity copy's strong tag revalidates to its own strong tag.
-        let revalidated = RawConnection::open(addr)
-            .await
-            .send(method, "/big.js", &[("if-none-match", &strong)])
-            .await;
+        let revalidated = ask(addr, method, "/big.js", &[("if-none-match", &strong)]).await;
         assert_eq!(revalidated.status(), 304, "{method}");
         assert_eq!(etag(&revalidated), strong, "{method}");
     }
@@ -798,7 +727,7 @@ async fn nest_service_and_fallback_service_in_both_placements() {
             .layer(conditional(FileTags::new(root))),
     )
     .await;
-    let metadata_tag = etag(&get(serve_service(inner()).await, "/app.js", &[]).await);
+    let metadata_tag = etag(&ask(serve_service(inner()).await, "GET", "/app.js", &[]).await);
 
     for (name, addr, prefix) in [
         ("nested inside", nested_inside, "/static"),
@@ -810,25 +739,25 @@ async fn nest_service_and_fallback_service_in_both_placements() {
     ] {
         for (path, bytes) in [("/app.js", APP), ("/docs/", NESTED), ("/", INDEX)] {
             let path = format!("{prefix}{path}");
-            let response = get(addr, &path, &[]).await;
+            let response = ask(addr, "GET", &path, &[]).await;
             assert_eq!(response.status(), 200, "{name}: {path}");
             assert_eq!(response.body, bytes, "{name}: {path}");
             let tag = etag(&response);
-            assert_eq!(tag, content_tag(bytes), "{name}: {path}");
-            let revalidated = get(addr, &path, &[("if-none-match", &tag)]).await;
+            assert_eq!(tag, tag_of(bytes), "{name}: {path}");
+            let revalidated = ask(addr, "GET", &path, &[("if-none-match", &tag)]).await;
             assert_eq!(revalidated.status(), 304, "{name}: {path}");
             assert_eq!(etag(&revalidated), tag);
             // The content tag matches If-Match, not ServeDir's 412.
-            let matched = get(addr, &path, &[("if-match", &tag)]).await;
+            let matched = ask(addr, "GET", &path, &[("if-match", &tag)]).await;
             assert_eq!(matched.status(), 200, "{name}: {path}");
             assert_eq!(matched.body, bytes, "{name}: {path}");
         }
         // ServeDir's metadata tag is no current tag: the file, not ServeDir's 304.
         let path = format!("{prefix}/app.js");
-        let old = get(addr, &path, &[("if-none-match", &metadata_tag)]).await;
+        let old = ask(addr, "GET", &path, &[("if-none-match", &metadata_tag)]).await;
         assert_eq!(old.status(), 200, "{name}");
-        assert_eq!(etag(&old), content_tag(APP), "{name}");
-        assert_eq!(get(addr, "/api", &[]).await.body, b"api");
+        assert_eq!(etag(&old), tag_of(APP), "{name}");
+        assert_eq!(ask(addr, "GET", "/api", &[]).await.body, b"api");
     }
 
     // Around the router without the prefix, the source looks for `static/app.js` under the
@@ -838,9 +767,9 @@ async fn nest_service_and_fallback_service_in_both_placements() {
         Router::new().nest_service("/static", inner()),
     ))
     .await;
-    let response = get(unprefixed, "/static/app.js", &[]).await;
+    let response = ask(unprefixed, "GET", "/static/app.js", &[]).await;
     assert_eq!(response.status(), 200);
-    assert_ne!(etag(&response), content_tag(APP));
+    assert_ne!(etag(&response), tag_of(APP));
 }
 
 /// For every path and configuration, the stack with FileTags answers with ServeDir's status,
@@ -903,24 +832,24 @@ async fn paths_map_to_the_files_serve_dir_serves() {
         let layered = serve_service(files_service(serve, tags)).await;
         let plain = serve_service(plain_serve).await;
         for path in paths {
-            let expected = get(plain, path, &[]).await;
-            let response = get(layered, path, &[]).await;
+            let expected = ask(plain, "GET", path, &[]).await;
+            let response = ask(layered, "GET", path, &[]).await;
             assert_eq!(response.status(), expected.status(), "{name}: {path}");
             assert_eq!(response.body, expected.body, "{name}: {path}");
             if expected.status() == 200 {
                 served += 1;
                 let tag = etag(&response);
-                assert_eq!(tag, content_tag(&expected.body), "{name}: {path}");
+                assert_eq!(tag, tag_of(&expected.body), "{name}: {path}");
                 assert!(
                     contents.iter().any(|(_, bytes)| *bytes == expected.body),
                     "{name}: {path}"
                 );
                 // And it revalidates before ServeDir runs.
-                let revalidated = get(layered, path, &[("if-none-match", &tag)]).await;
+                let revalidated = ask(layered, "GET", path, &[("if-none-match", &tag)]).await;
                 assert_eq!(revalidated.status(), 304, "{name}: {path}");
             } else {
                 // Never a 304 for what ServeDir does not serve.
-                let star = get(layered, path, &[("if-none-match", "*")]).await;
+                let star = ask(layered, "GET", path, &[("if-none-match", "*")]).await;
                 assert_eq!(star.status(), expected.status(), "{name}: {path}");
             }
         }

@@ -18,7 +18,9 @@ use std::task::{Context, Poll, Waker};
 use axum::Router;
 use axum::routing::get;
 use bytes::Bytes;
-use common::{BoxError, Scripted, WAIT, body_bytes, http1_client, serve};
+use common::{
+    BoxError, Reply, Scripted, WAIT, body_bytes, data_until_error, fetch, serve, tag_of, through,
+};
 use http::header::{
     CONTENT_LENGTH, ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE,
     LAST_MODIFIED,
@@ -27,14 +29,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Status
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Empty};
 use tower::{Layer, Service, ServiceExt, service_fn};
-use tower_conditional::{ConditionalBody, ConditionalLayer, TagHash};
+use tower_conditional::ConditionalLayer;
 
 const PAGE: &str = "<h1>page</h1>";
 const DATE: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
-
-fn page_tag() -> HeaderValue {
-    HeaderValue::from(TagHash::CollisionResistant.entity_tag(&[PAGE], false))
-}
 
 fn app() -> Router {
     Router::new()
@@ -67,31 +65,18 @@ fn app() -> Router {
 }
 
 /// One GET over a fresh HTTP/1.1 connection with the given raw header lines.
-async fn send(
-    addr: SocketAddr,
-    path: &str,
-    fields: &[(HeaderName, Vec<u8>)],
-) -> (StatusCode, HeaderMap, Bytes) {
-    let mut sender = http1_client(addr).await;
-    let mut request = Request::get(path).header("host", "127.0.0.1");
+async fn send(addr: SocketAddr, path: &str, fields: &[(HeaderName, Vec<u8>)]) -> Reply {
+    let mut request = Request::get(path);
     for (name, value) in fields {
         request = request.header(name, HeaderValue::from_bytes(value).unwrap());
     }
-    let response = tokio::time::timeout(
-        WAIT,
-        sender.send_request(request.body(Empty::<Bytes>::new()).unwrap()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let (head, body) = response.into_parts();
-    (head.status, head.headers, body_bytes(body).await)
+    fetch(addr, request.body(Empty::<Bytes>::new()).unwrap()).await
 }
 
 /// The full page, tagged, as a safe answer must be.
-fn assert_full_200(answer: &(StatusCode, HeaderMap, Bytes), case: &str) {
-    assert_eq!(answer.0, StatusCode::OK, "{case}");
-    assert_eq!(answer.2, PAGE.as_bytes(), "{case}");
+fn assert_full_200(answer: &Reply, case: &str) {
+    assert_eq!(answer.status, StatusCode::OK, "{case}");
+    assert_eq!(answer.body, PAGE.as_bytes(), "{case}");
 }
 
 #[tokio::test]
@@ -104,8 +89,8 @@ async fn non_utf8_and_obs_text_fields() {
         &[(IF_NONE_MATCH, b"\"caf\xe9\"".to_vec())],
     )
     .await;
-    assert_eq!(answer.0, StatusCode::NOT_MODIFIED);
-    assert_eq!(answer.1[ETAG].as_bytes(), b"\"caf\xe9\"");
+    assert_eq!(answer.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(answer.headers[ETAG].as_bytes(), b"\"caf\xe9\"");
     // The same text in UTF-8 is other bytes: no match.
     let answer = send(addr, "/obs-text", &[(IF_NONE_MATCH, "\"café\"".into())]).await;
     assert_full_200(&answer, "utf-8 vs latin-1");
@@ -130,15 +115,15 @@ async fn non_utf8_and_obs_text_fields() {
     }
     // A malformed If-Match is false: 412, never the page.
     let answer = send(addr, "/page", &[(IF_MATCH, b"\xff".to_vec())]).await;
-    assert_eq!(answer.0, StatusCode::PRECONDITION_FAILED);
-    assert!(answer.2.is_empty());
+    assert_eq!(answer.status, StatusCode::PRECONDITION_FAILED);
+    assert!(answer.body.is_empty());
 }
 
 #[tokio::test]
 async fn fields_of_64_kib_and_lists_of_10000_tags() {
     let addr = serve(app()).await;
-    let tag = page_tag();
-    let tag = tag.to_str().unwrap();
+    let tag = tag_of(PAGE.as_bytes());
+    let tag = tag.as_str();
 
     // 64 KiB of one huge opaque tag that matches nothing.
     let huge = format!("\"{}\"", "x".repeat(64 * 1024 - 2));
@@ -157,7 +142,7 @@ async fn fields_of_64_kib_and_lists_of_10000_tags() {
     assert_full_200(&answer, "10,000 other tags");
     list.push_str(tag);
     let answer = send(addr, "/page", &[(IF_NONE_MATCH, list.clone().into())]).await;
-    assert_eq!(answer.0, StatusCode::NOT_MODIFIED, "match at the end");
+    assert_eq!(answer.status, StatusCode::NOT_MODIFIED, "match at the end");
     // One malformed member anywhere makes the field false: never a 304.
     let broken = format!("junk, {list}");
     let answer = send(addr, "/page", &[(IF_NONE_MATCH, broken.into())]).await;
@@ -178,7 +163,7 @@ async fn fields_of_64_kib_and_lists_of_10000_tags() {
     assert_full_200(&answer, "90 lines");
     lines.push((IF_NONE_MATCH, tag.as_bytes().to_vec()));
     let answer = send(addr, "/page", &lines).await;
-    assert_eq!(answer.0, StatusCode::NOT_MODIFIED, "match on line 91");
+    assert_eq!(answer.status, StatusCode::NOT_MODIFIED, "match on line 91");
     // ... and 10,000 lines through the layer directly.
     let mut request = Request::get("/page")
         .body(axum::body::Body::empty())
@@ -200,7 +185,7 @@ async fn fields_of_64_kib_and_lists_of_10000_tags() {
 #[tokio::test]
 async fn contradictory_duplicate_fields() {
     let addr = serve(app()).await;
-    let tag = page_tag().as_bytes().to_vec();
+    let tag = tag_of(PAGE.as_bytes()).into_bytes();
     // A matching line and a malformed line: the field is malformed, so true: the full 200.
     let answer = send(
         addr,
@@ -227,7 +212,7 @@ async fn contradictory_duplicate_fields() {
     )
     .await;
     assert_eq!(
-        answer.0,
+        answer.status,
         StatusCode::PRECONDITION_FAILED,
         "* + tag If-Match"
     );
@@ -256,7 +241,7 @@ async fn contradictory_duplicate_fields() {
     for value in [&b"\"a\""[..], b"\"b\"", b"\"a\", \"b\""] {
         let answer = send(addr, "/two-etags", &[(IF_NONE_MATCH, value.to_vec())]).await;
         assert_full_200(&answer, "two handler ETags");
-        assert_eq!(answer.1.get_all(ETAG).iter().count(), 2);
+        assert_eq!(answer.headers.get_all(ETAG).iter().count(), 2);
     }
 }
 
@@ -283,7 +268,7 @@ async fn impossible_dates_are_ignored_by_if_unmodified_since_too() {
         &[(IF_UNMODIFIED_SINCE, "Sat, 05 Nov 1994 08:49:37 GMT".into())],
     )
     .await;
-    assert_eq!(answer.0, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(answer.status, StatusCode::PRECONDITION_FAILED);
     // Year 9999 is a valid date, later than Last-Modified: 304.
     let answer = send(
         addr,
@@ -291,30 +276,11 @@ async fn impossible_dates_are_ignored_by_if_unmodified_since_too() {
         &[(IF_MODIFIED_SINCE, "Fri, 31 Dec 9999 23:59:59 GMT".into())],
     )
     .await;
-    assert_eq!(answer.0, StatusCode::NOT_MODIFIED);
+    assert_eq!(answer.status, StatusCode::NOT_MODIFIED);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Broken bodies and services, through the layer directly.
-
-async fn through<B>(layer: ConditionalLayer, body: B) -> Response<ConditionalBody<B>>
-where
-    B: Body + Send + 'static,
-{
-    // The layer needs a `Clone` inner service; this one answers once.
-    let body = std::sync::Arc::new(std::sync::Mutex::new(Some(body)));
-    let service = layer.layer(service_fn(move |_: Request<Empty<Bytes>>| {
-        let body = body.lock().unwrap().take().unwrap();
-        async move { Ok::<_, Infallible>(Response::new(body)) }
-    }));
-    tokio::time::timeout(
-        WAIT,
-        service.oneshot(Request::get("/").body(Empty::new()).unwrap()),
-    )
-    .await
-    .unwrap()
-    .unwrap()
-}
 
 #[tokio::test]
 async fn size_hints_that_lie_do_not_move_the_limit() {
@@ -322,7 +288,7 @@ async fn size_hints_that_lie_do_not_move_the_limit() {
     // One chunk of 2 MiB behind a hint of 10 bytes: untagged, delivered whole.
     let big = vec![7u8; 2 * limit];
     let body = Scripted::chunks([big.clone()]).with_hint(SizeHint::with_exact(10));
-    let response = through(ConditionalLayer::new(), body).await;
+    let response = through(ConditionalLayer::new(), Method::GET, Response::new(body)).await;
     assert!(!response.headers().contains_key(ETAG));
     assert_eq!(body_bytes(response.into_body()).await, big);
     // A hint that claims more than the limit for a small body: not read, passed on untagged.
@@ -330,7 +296,7 @@ async fn size_hints_that_lie_do_not_move_the_limit() {
     hint.set_lower(u64::MAX);
     let body = Scripted::chunks(["small"]).with_hint(hint);
     let polled = body.polled.clone();
-    let response = through(ConditionalLayer::new(), body).await;
+    let response = through(ConditionalLayer::new(), Method::GET, Response::new(body)).await;
     assert_eq!(polled.load(Ordering::SeqCst), 0);
     assert!(!response.headers().contains_key(ETAG));
     assert_eq!(body_bytes(response.into_body()).await, "small".as_bytes());
@@ -370,11 +336,13 @@ async fn size_hints_that_lie_do_not_move_the_limit() {
 
 #[tokio::test]
 async fn a_body_of_only_empty_frames_is_the_empty_body() {
-    let response = through(ConditionalLayer::new(), Scripted::chunks(vec![""; 1000])).await;
-    assert_eq!(
-        response.headers()[ETAG],
-        HeaderValue::from(TagHash::CollisionResistant.entity_tag(&[b""], false))
-    );
+    let response = through(
+        ConditionalLayer::new(),
+        Method::GET,
+        Response::new(Scripted::chunks(vec![""; 1000])),
+    )
+    .await;
+    assert_eq!(response.headers()[ETAG], tag_of(b""));
     // The exact length travels as the body's size hint (servers write Content-Length from it).
     assert_eq!(response.body().size_hint().exact(), Some(0));
     assert!(body_bytes(response.into_body()).await.is_empty());
@@ -383,7 +351,8 @@ async fn a_body_of_only_empty_frames_is_the_empty_body() {
     trailers.insert("x-sum", HeaderValue::from_static("0"));
     let response = through(
         ConditionalLayer::new(),
-        Scripted::chunks([""]).with_trailers(trailers),
+        Method::GET,
+        Response::new(Scripted::chunks([""]).with_trailers(trailers)),
     )
     .await;
     assert!(response.headers().contains_key(ETAG));
@@ -395,19 +364,13 @@ async fn a_body_of_only_empty_frames_is_the_empty_body() {
 async fn a_body_error_exactly_at_the_limit_is_an_error_not_a_tagged_200() {
     let response = through(
         ConditionalLayer::new().buffer_limit(4),
-        Scripted::chunks(["ab", "cd"]).with_error("at the limit"),
+        Method::GET,
+        Response::new(Scripted::chunks(["ab", "cd"]).with_error("at the limit")),
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(!response.headers().contains_key(ETAG));
-    let mut body = response.into_body();
-    let mut seen = Vec::new();
-    let error = loop {
-        match body.frame().await.expect("an error before the end") {
-            Ok(frame) => seen.extend_from_slice(&frame.into_data().unwrap()),
-            Err(error) => break error,
-        }
-    };
+    let (seen, error) = data_until_error(&mut response.into_body()).await;
     assert_eq!(seen, b"abcd");
     assert_eq!(error.to_string(), "at the limit");
     // And it never turns into a 304, even for a request that would match the full body's tag.
@@ -418,11 +381,11 @@ async fn a_body_error_exactly_at_the_limit_is_an_error_not_a_tagged_200() {
             ))
         },
     ));
-    let tag = TagHash::CollisionResistant.entity_tag(&[b"abcd"], false);
+    let tag = tag_of(b"abcd");
     let response = service
         .oneshot(
             Request::get("/")
-                .header(IF_NONE_MATCH, HeaderValue::from(&tag))
+                .header(IF_NONE_MATCH, &tag)
                 .body(Empty::new())
                 .unwrap(),
         )
@@ -651,8 +614,8 @@ async fn tags_are_never_taken_from_the_request() {
     )
     .await;
     // If-Match "forged" is false against the page's real tag: 412, carrying the real tag.
-    assert_eq!(answer.0, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(answer.1[ETAG], page_tag());
+    assert_eq!(answer.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(answer.headers[ETAG], tag_of(PAGE.as_bytes()));
     let answer = send(
         addr,
         "/page",
@@ -663,7 +626,7 @@ async fn tags_are_never_taken_from_the_request() {
     )
     .await;
     assert_full_200(&answer, "forged tag");
-    assert_eq!(answer.1[ETAG], page_tag());
+    assert_eq!(answer.headers[ETAG], tag_of(PAGE.as_bytes()));
 }
 
 /// SECURITY.md's recipe: per-user `private` pages get no generated tag (a tag would identify
@@ -693,21 +656,16 @@ async fn private_responses_can_be_left_untagged() {
         .layer(layer);
     let addr = serve(app).await;
     let answer = send(addr, "/me", &[]).await;
-    assert_eq!(answer.0, StatusCode::OK);
-    assert!(!answer.1.contains_key(ETAG), "a private page was tagged");
-    assert_eq!(answer.2, "hello, user 42".as_bytes());
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        !answer.headers.contains_key(ETAG),
+        "a private page was tagged"
+    );
+    assert_eq!(answer.body, "hello, user 42".as_bytes());
     // Even a client that guesses the tag gets the page, not a 304.
-    let guessed = TagHash::CollisionResistant.entity_tag(&[b"hello, user 42"], false);
-    let answer = send(
-        addr,
-        "/me",
-        &[(
-            IF_NONE_MATCH,
-            HeaderValue::from(&guessed).as_bytes().to_vec(),
-        )],
-    )
-    .await;
-    assert_eq!(answer.0, StatusCode::OK);
+    let guessed = tag_of(b"hello, user 42");
+    let answer = send(addr, "/me", &[(IF_NONE_MATCH, guessed.into_bytes())]).await;
+    assert_eq!(answer.status, StatusCode::OK);
     let answer = send(addr, "/public", &[]).await;
-    assert_eq!(answer.1[ETAG], page_tag());
+    assert_eq!(answer.headers[ETAG], tag_of(PAGE.as_bytes()));
 }

@@ -4,48 +4,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use common::{RawConnection, RawResponse, serve_service};
+use common::{RawConnection, RawResponse, TempDir, at, serve_service};
 use tower::{BoxError, ServiceBuilder};
 use tower_conditional::source::Current;
 use tower_conditional::{ConditionalLayer, Representation};
 use tower_http::services::ServeDir;
-
-/// A fresh directory with one file, `download.bin`.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("tower-conditional-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn file(&self) -> PathBuf {
-        self.0.join("download.bin")
-    }
-
-    /// Writes the file and gives it a modification time of its own second.
-    fn write(&self, contents: &[u8], modified_secs: u64) {
-        std::fs::write(self.file(), contents).unwrap();
-        let file = std::fs::File::options()
-            .write(true)
-            .open(self.file())
-            .unwrap();
-        file.set_modified(UNIX_EPOCH + Duration::from_secs(modified_secs))
-            .unwrap();
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn version(byte: u8, len: usize) -> Vec<u8> {
     (0..len)
@@ -59,13 +24,13 @@ async fn get(connection: &mut RawConnection, headers: &[(&str, &str)]) -> RawRes
 
 #[tokio::test]
 async fn without_a_source_a_changed_file_is_sent_whole() {
-    let dir = Dir::new("if-range-core");
+    let dir = TempDir::new("if-range-core");
     let old = version(1, 5000);
-    dir.write(&old, 1_700_000_000);
+    dir.write("download.bin", &old, at(1_700_000_000));
     let addr = serve_service(
         ServiceBuilder::new()
             .layer(ConditionalLayer::new())
-            .service(ServeDir::new(&dir.0)),
+            .service(ServeDir::new(dir.path())),
     )
     .await;
     let mut connection = RawConnection::open(addr).await;
@@ -106,7 +71,7 @@ async fn without_a_source_a_changed_file_is_sent_whole() {
 
     // The file changes between the two requests: same size, new content, new time.
     let new = version(2, 5000);
-    dir.write(&new, 1_700_000_100);
+    dir.write("download.bin", &new, at(1_700_000_100));
     for validator in [etag.as_str(), modified.as_str()] {
         let resumed = get(
             &mut connection,
@@ -143,10 +108,9 @@ async fn without_a_source_a_changed_file_is_sent_whole() {
 
 #[tokio::test]
 async fn with_a_source_the_range_is_kept_or_dropped_before_serve_dir_runs() {
-    let dir = Dir::new("if-range-source");
+    let dir = TempDir::new("if-range-source");
     let old = version(3, 3000);
-    dir.write(&old, 1_700_000_000);
-    let file = dir.file();
+    let file = dir.write("download.bin", &old, at(1_700_000_000));
     // The source knows the file's modification time, as ServeDir will report it.
     let source = move |_: &http::request::Parts| {
         let file = file.clone();
@@ -160,7 +124,7 @@ async fn with_a_source_the_range_is_kept_or_dropped_before_serve_dir_runs() {
     let addr = serve_service(
         ServiceBuilder::new()
             .layer(ConditionalLayer::new().validator_source(source))
-            .service(ServeDir::new(&dir.0)),
+            .service(ServeDir::new(dir.path())),
     )
     .await;
     let mut connection = RawConnection::open(addr).await;
@@ -176,7 +140,7 @@ async fn with_a_source_the_range_is_kept_or_dropped_before_serve_dir_runs() {
     assert_eq!(resumed.body, old[100..200]);
 
     let new = version(4, 3000);
-    dir.write(&new, 1_700_000_100);
+    dir.write("download.bin", &new, at(1_700_000_100));
     let resumed = get(
         &mut connection,
         &[("range", "bytes=100-199"), ("if-range", &modified)],

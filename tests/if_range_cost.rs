@@ -8,26 +8,18 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::time::SystemTime;
 
 use axum::Router;
-use common::{RawConnection, RawResponse, serve, serve_service};
+use common::{RawConnection, RawResponse, TempDir, ask, rchar, serve, serve_service};
 use tower::ServiceBuilder;
 use tower_conditional::ConditionalLayer;
 use tower_http::services::ServeDir;
 
 const SIZE: usize = 32 * 1024 * 1024;
 
-/// Bytes this process has read through `read` and its kin, files and sockets alike.
-fn rchar() -> u64 {
-    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
-    io.lines()
-        .find_map(|line| line.strip_prefix("rchar: "))
-        .and_then(|value| value.trim().parse().ok())
-        .expect("an rchar line")
-}
-
-async fn ask(addr: SocketAddr, headers: &[(&str, &str)]) -> (RawResponse, u64) {
+/// A GET of `/big.bin` on a new connection, and the bytes this process read meanwhile.
+async fn get_counting_reads(addr: SocketAddr, headers: &[(&str, &str)]) -> (RawResponse, u64) {
     let mut connection = RawConnection::open(addr).await;
     let before = rchar();
     let response = connection.send("GET", "/big.bin", headers).await;
@@ -36,15 +28,11 @@ async fn ask(addr: SocketAddr, headers: &[(&str, &str)]) -> (RawResponse, u64) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_range_with_if_range_reads_the_range_only() {
-    let dir: PathBuf = std::env::temp_dir().join(format!(
-        "tower-conditional-if-range-cost-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("if-range-cost");
     let contents: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
-    std::fs::write(dir.join("big.bin"), &contents).unwrap();
+    dir.write("big.bin", &contents, SystemTime::now());
 
-    let files = || Router::new().fallback_service(ServeDir::new(&dir));
+    let files = || Router::new().fallback_service(ServeDir::new(dir.path()));
     let bare = serve(files()).await;
     let inside = serve(files().layer(ConditionalLayer::new())).await;
     let around = serve_service(
@@ -54,10 +42,7 @@ async fn a_range_with_if_range_reads_the_range_only() {
     )
     .await;
     // ServeDir's own tag, from a HEAD that reads no file bytes.
-    let head = RawConnection::open(bare)
-        .await
-        .send("HEAD", "/big.bin", &[])
-        .await;
+    let head = ask(bare, "HEAD", "/big.bin", &[]).await;
     let tag = head
         .header("etag")
         .expect("ServeDir tags its files")
@@ -67,9 +52,10 @@ async fn a_range_with_if_range_reads_the_range_only() {
         ("bytes=-100", SIZE - 100),
         ("bytes=16000000-16000099", 16_000_000),
     ] {
-        let (_, without) = ask(bare, &[("range", range)]).await;
+        let (_, without) = get_counting_reads(bare, &[("range", range)]).await;
         for (placement, addr) in [("Router::layer", inside), ("around the router", around)] {
-            let (response, read) = ask(addr, &[("range", range), ("if-range", &tag)]).await;
+            let (response, read) =
+                get_counting_reads(addr, &[("range", range), ("if-range", &tag)]).await;
             assert_eq!(response.status(), 206, "{placement} {range}");
             assert_eq!(
                 response.body,
@@ -85,7 +71,7 @@ async fn a_range_with_if_range_reads_the_range_only() {
 
     // A range of another version: asked again without Range, the whole file, read once.
     for (placement, addr) in [("Router::layer", inside), ("around the router", around)] {
-        let (response, read) = ask(
+        let (response, read) = get_counting_reads(
             addr,
             &[("range", "bytes=-100"), ("if-range", "\"another version\"")],
         )
@@ -98,5 +84,4 @@ async fn a_range_with_if_range_reads_the_range_only() {
             "{placement}: read {read} bytes for a {SIZE}-byte file"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

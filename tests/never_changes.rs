@@ -17,47 +17,15 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head};
 use bytes::Bytes;
-use common::{Counter, RawConnection, RawResponse, WAIT, serve, serve_service};
+use common::{
+    Counter, RawResponse, WAIT, ask, at, serve, serve_service, served_placements, tag_of,
+};
 use http::header::{AUTHORIZATION, CONTENT_RANGE, ETAG, LAST_MODIFIED, RANGE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::{BoxError, ServiceBuilder};
 use tower_conditional::source::Current;
-use tower_conditional::{ConditionalLayer, EntityTag, Preconditions, Representation, TagHash};
-
-/// The app served without the layer, with `Router::layer`, with the layer around the router,
-/// and (feature `axum`) both ways again answering with axum's own body
-/// (`ConditionalLayer::axum_body`).
-async fn placements(app: Router, layer: ConditionalLayer) -> Vec<(&'static str, SocketAddr)> {
-    let bare = serve(app.clone()).await;
-    let inside = serve(app.clone().layer(layer.clone())).await;
-    #[cfg(feature = "axum")]
-    let axum_body = serve(app.clone().layer(layer.clone().axum_body())).await;
-    #[cfg(feature = "axum")]
-    let axum_body_around = serve_service(
-        ServiceBuilder::new()
-            .layer(layer.clone().axum_body())
-            .service(app.clone()),
-    )
-    .await;
-    let around = serve_service(ServiceBuilder::new().layer(layer).service(app)).await;
-    vec![
-        ("without the layer", bare),
-        ("Router::layer", inside),
-        ("around the router", around),
-        #[cfg(feature = "axum")]
-        ("Router::layer, axum_body", axum_body),
-        #[cfg(feature = "axum")]
-        ("around the router, axum_body", axum_body_around),
-    ]
-}
-
-async fn ask(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> RawResponse {
-    RawConnection::open(addr)
-        .await
-        .send(method, path, headers)
-        .await
-}
+use tower_conditional::{ConditionalLayer, EntityTag, Preconditions, Representation};
 
 /// What a client sees of an answer, less what differs between any two answers (`Date`) and
 /// the validators the layer may add.
@@ -70,12 +38,6 @@ fn seen(response: &RawResponse) -> (u16, Vec<(String, String)>, Vec<u8>) {
         .collect();
     headers.sort();
     (response.status(), headers, response.body.clone())
-}
-
-fn empty_body_tag() -> String {
-    TagHash::CollisionResistant
-        .entity_tag(&[b""], false)
-        .to_string()
 }
 
 // 1. HEAD handlers run for HEAD, and HEAD-only routes exist, in both placements.
@@ -107,7 +69,7 @@ async fn head_routes_answer_as_without_the_layer() {
             )
             .route("/get-only", get(|| async { "only GET here" }))
     };
-    let servers = placements(app, ConditionalLayer::new()).await;
+    let servers = served_placements(app, ConditionalLayer::new()).await;
     let bare = servers[0].1;
     for path in ["/both", "/head-only", "/get-only"] {
         let expected = ask(bare, "HEAD", path, &[]).await;
@@ -116,7 +78,7 @@ async fn head_routes_answer_as_without_the_layer() {
             let answer = ask(*addr, "HEAD", path, &[]).await;
             assert_eq!(seen(&answer), seen(&expected), "{placement} HEAD {path}");
             // Never the tag of an empty HEAD body (Spring SPR-15261).
-            assert_ne!(answer.header("etag"), Some(empty_body_tag().as_str()));
+            assert_ne!(answer.header("etag"), Some(tag_of(b"").as_str()));
         }
     }
     // HEAD ran the HEAD handlers only, once per server and path: GET's never ran.
@@ -162,7 +124,7 @@ async fn ranged(headers: HeaderMap) -> Response {
 #[tokio::test]
 async fn range_requests_are_judged_before_their_range() {
     let app = Router::new().route("/ranged", get(ranged));
-    let servers = placements(app, ConditionalLayer::new()).await;
+    let servers = served_placements(app, ConditionalLayer::new()).await;
     let bare = servers[0].1;
     let range = ("range", "bytes=0-4");
     for (placement, addr) in &servers[1..] {
@@ -231,7 +193,7 @@ async fn live_streams_are_never_held_back() {
         "/live",
         get(|| async { ([("content-type", "application/x-ndjson")], live()) }),
     );
-    let servers = placements(app.clone(), ConditionalLayer::new()).await;
+    let servers = served_placements(app.clone(), ConditionalLayer::new()).await;
     for (placement, addr) in servers {
         let (first, whole) = first_line_delay(addr).await;
         assert!(
@@ -310,7 +272,7 @@ async fn a_missing_resource_keeps_its_404() {
             }),
         )
     };
-    let servers = placements(app, item_source()).await;
+    let servers = served_placements(app, item_source()).await;
     for (placement, addr) in &servers[1..] {
         for method in ["GET", "HEAD"] {
             for condition in [
@@ -336,10 +298,6 @@ async fn a_missing_resource_keeps_its_404() {
         assert_eq!(answer.status(), 201, "{placement}: create-only");
         assert_eq!(writes.get(), before + 1);
     }
-}
-
-fn at(seconds: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
 /// The `Last-Modified` of an answer, which must be a valid date no later than now.
@@ -369,7 +327,7 @@ async fn dates_out_of_range_or_in_the_future_are_handled() {
                 ))
             });
         let app = Router::new().route("/", get(|| async { "dated by its source" }));
-        let servers = placements(app, layer).await;
+        let servers = served_placements(app, layer).await;
         for (placement, addr) in &servers[1..] {
             let answer = ask(*addr, "GET", "/", &[]).await;
             assert_eq!(answer.status(), 200, "{label} {placement}");
@@ -412,7 +370,7 @@ async fn dates_out_of_range_or_in_the_future_are_handled() {
             )
         }),
     );
-    let servers = placements(app, ConditionalLayer::new()).await;
+    let servers = served_placements(app, ConditionalLayer::new()).await;
     let bare = ask(servers[0].1, "GET", "/future", &[]).await;
     assert_eq!(
         bare.header("last-modified"),
@@ -488,7 +446,7 @@ async fn a_source_never_answers_a_client_without_credentials() {
     );
 
     // Safe: the source authenticates (both placements).
-    let servers = placements(private_page(), page_source(true)).await;
+    let servers = served_placements(private_page(), page_source(true)).await;
     // Safe: the layer inside the authentication layer (both placements).
     let inside = serve(
         private_page()

@@ -8,9 +8,10 @@
 #![cfg(feature = "axum")]
 
 mod common;
+#[path = "common/gzip.rs"]
+mod gzip;
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -20,16 +21,14 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use common::{BoxError, Counter, WAIT, body_bytes, send};
+use common::{BoxError, CONTENT_FIELDS, Counter, GZIP, Reply, compressed_placements, fetch};
+use gzip::gunzip;
 use http::header::{CACHE_CONTROL, VARY};
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use http::{HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
-use tokio::net::TcpStream;
 use tokio::sync::Mutex;
-use tower::ServiceBuilder;
 use tower_conditional::source::{Current, ValidatorSource};
 use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
-use tower_http::compression::CompressionLayer;
 
 // ---------------------------------------------------------------------------------------------
 // The application, as a user would write it.
@@ -204,32 +203,6 @@ fn source(docs: &Docs, modified: Option<SystemTime>) -> impl ValidatorSource {
     }
 }
 
-/// The README's order in both placements, compression inside the layer, each over its own
-/// store seeded with document "a" at version 1. `layer` builds the layer for a store.
-async fn placements(
-    layer: impl Fn(&Docs) -> ConditionalLayer,
-) -> [(&'static str, SocketAddr, Docs); 2] {
-    let inside = Docs::seeded();
-    let inside_addr = common::serve(
-        routes(inside.clone())
-            .layer(CompressionLayer::new())
-            .layer(layer(&inside)),
-    )
-    .await;
-    let around = Docs::seeded();
-    let around_addr = common::serve_service(
-        ServiceBuilder::new()
-            .layer(layer(&around))
-            .layer(CompressionLayer::new())
-            .service(routes(around.clone())),
-    )
-    .await;
-    [
-        ("Router::layer", inside_addr, inside),
-        ("around the router", around_addr, around),
-    ]
-}
-
 fn with_source(docs: &Docs) -> ConditionalLayer {
     ConditionalLayer::new().validator_source(source(docs, None))
 }
@@ -237,44 +210,23 @@ fn with_source(docs: &Docs) -> ConditionalLayer {
 // ---------------------------------------------------------------------------------------------
 // The client.
 
-const GZIP: (&str, &str) = ("accept-encoding", "gzip");
-
-/// A response as the client received it.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    /// The bytes as sent (gzip when `Content-Encoding: gzip`).
-    body: Bytes,
+/// What the tests read of a reply beyond its fields.
+trait Decoded {
+    /// The body, decoded when it is gzip.
+    fn text(&self) -> String;
+    /// The tokens of its `Vary` lines, in order, without repeats.
+    fn vary(&self) -> Vec<String>;
 }
 
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|value| value.to_str().unwrap())
-    }
-
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .get_all(name)
-            .iter()
-            .map(|value| value.to_str().unwrap())
-            .collect()
-    }
-
-    /// The body, decoded when it is gzip.
+impl Decoded for Reply {
     fn text(&self) -> String {
         if self.header("content-encoding") == Some("gzip") {
-            let mut text = String::new();
-            flate2::read::GzDecoder::new(&self.body[..])
-                .read_to_string(&mut text)
-                .unwrap();
-            text
+            gunzip(&self.body)
         } else {
             String::from_utf8(self.body.to_vec()).unwrap()
         }
     }
 
-    /// The tokens of its `Vary` lines, in order, without repeats.
     fn vary(&self) -> Vec<String> {
         let mut tokens: Vec<String> = Vec::new();
         for line in self.all("vary") {
@@ -291,7 +243,7 @@ impl Reply {
     }
 }
 
-/// One request on a new HTTP/1.1 connection (hyper's client), every step bounded by `WAIT`.
+/// One request on a new HTTP/1.1 connection, with `body` as JSON when it is not empty.
 async fn call(
     addr: SocketAddr,
     method: &str,
@@ -299,22 +251,9 @@ async fn call(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
-    let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
-        .await
-        .expect("connected in time")
-        .unwrap();
-    let (mut sender, connection) = tokio::time::timeout(
-        WAIT,
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)),
-    )
-    .await
-    .expect("handshake in time")
-    .unwrap();
-    tokio::spawn(connection);
     let mut request = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).unwrap())
-        .uri(path)
-        .header("host", "127.0.0.1");
+        .uri(path);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -324,13 +263,7 @@ async fn call(
     let request = request
         .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))
         .unwrap();
-    let response = send(&mut sender, request).await;
-    let (parts, body) = response.into_parts();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: body_bytes(body).await,
-    }
+    fetch(addr, request).await
 }
 
 async fn get_doc(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
@@ -347,7 +280,7 @@ async fn get_doc(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Repl
 /// `W/"v3"` never does (If-Match uses the strong comparison, §8.8.3.2).
 #[tokio::test]
 async fn a_gzip_client_writes_with_the_tag_it_holds() {
-    for (placement, addr, docs) in placements(with_source).await {
+    for (placement, addr, docs) in compressed_placements(Docs::seeded, routes, with_source).await {
         let full = get_doc(addr, "/docs/a", &[GZIP]).await;
         assert_eq!(full.status, 200, "{placement}");
         assert_eq!(full.header("content-encoding"), Some("gzip"), "{placement}");
@@ -479,7 +412,7 @@ async fn a_gzip_client_writes_with_the_tag_it_holds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_concurrent_writers_exactly_one_wins() {
     const ROUNDS: u64 = 32;
-    for (placement, addr, docs) in placements(with_source).await {
+    for (placement, addr, docs) in compressed_placements(Docs::seeded, routes, with_source).await {
         let refused_before = docs.refused.get();
         for round in 0..ROUNDS {
             let version = round + 1;
@@ -547,7 +480,7 @@ async fn of_two_concurrent_writers_exactly_one_wins() {
 /// document there (412).
 #[tokio::test]
 async fn missing_documents_keep_their_404_and_puts_are_judged() {
-    for (placement, addr, docs) in placements(with_source).await {
+    for (placement, addr, docs) in compressed_placements(Docs::seeded, routes, with_source).await {
         for method in ["DELETE", "PATCH"] {
             let writes = docs.writes.get();
             let answer = call(addr, method, "/docs/b", &[("if-match", "\"v1\"")], "{}").await;
@@ -622,7 +555,9 @@ fn requiring(docs: &Docs, modified: Option<SystemTime>) -> ConditionalLayer {
 /// (§13.2.1).
 #[tokio::test]
 async fn unconditional_writes_are_refused_with_428() {
-    for (placement, addr, docs) in placements(|docs| requiring(docs, None)).await {
+    for (placement, addr, docs) in
+        compressed_placements(Docs::seeded, routes, |docs| requiring(docs, None)).await
+    {
         for method in ["PUT", "PATCH", "DELETE"] {
             let writes = docs.writes.get();
             let blind = call(addr, method, "/docs/a", &[], "{}").await;
@@ -697,7 +632,9 @@ async fn unconditional_writes_are_refused_with_428() {
 
     // A source that knows the documents' modification date.
     let modified = UNIX_EPOCH + Duration::from_secs(MODIFIED_SECONDS);
-    for (placement, addr, docs) in placements(|docs| requiring(docs, Some(modified))).await {
+    for (placement, addr, docs) in
+        compressed_placements(Docs::seeded, routes, |docs| requiring(docs, Some(modified))).await
+    {
         let read = get_doc(addr, "/docs/a", &[]).await;
         assert_eq!(read.header("last-modified"), Some(MODIFIED), "{placement}");
 
@@ -827,7 +764,7 @@ fn assert_problem(placement: &str, reply: &Reply, status: u16, etag: Option<&str
 #[tokio::test]
 async fn refusals_carry_problem_details_when_asked() {
     let detailed = |docs: &Docs| requiring(docs, None).problem_details(true);
-    for (placement, addr, _docs) in placements(detailed).await {
+    for (placement, addr, _docs) in compressed_placements(Docs::seeded, routes, detailed).await {
         for accept in [&[][..], &[GZIP][..]] {
             let stale = call(
                 addr,
@@ -863,7 +800,7 @@ async fn refusals_carry_problem_details_when_asked() {
 
     // The handler's own 412 (no source: the stale write reaches it).
     let handler_only = |_: &Docs| ConditionalLayer::new().problem_details(true);
-    for (placement, addr, docs) in placements(handler_only).await {
+    for (placement, addr, docs) in compressed_placements(Docs::seeded, routes, handler_only).await {
         for accept in [&[][..], &[GZIP][..]] {
             let refused = docs.refused.get();
             let stale = call(
@@ -890,7 +827,7 @@ async fn refusals_carry_problem_details_when_asked() {
     }
 
     // Without problem details: no body.
-    for (placement, addr, _docs) in placements(with_source).await {
+    for (placement, addr, _docs) in compressed_placements(Docs::seeded, routes, with_source).await {
         let stale = call(
             addr,
             "PUT",
@@ -908,12 +845,7 @@ async fn refusals_carry_problem_details_when_asked() {
 
 /// The fields a 304 must not have (RFC 9110 §15.4.5: it has no content).
 fn assert_no_content_fields(placement: &str, reply: &Reply) {
-    for absent in [
-        "content-encoding",
-        "content-length",
-        "content-type",
-        "transfer-encoding",
-    ] {
+    for absent in CONTENT_FIELDS {
         assert_eq!(
             reply.header(absent),
             None,
@@ -929,7 +861,7 @@ fn assert_no_content_fields(placement: &str, reply: &Reply) {
 /// fields. The handler does not run.
 #[tokio::test]
 async fn the_sources_304_carries_what_the_200_carries() {
-    for (placement, addr, docs) in placements(with_source).await {
+    for (placement, addr, docs) in compressed_placements(Docs::seeded, routes, with_source).await {
         for (client, accept, tag) in [
             ("gzip", &[GZIP][..], "\"v1-gzip\""),
             ("identity", &[][..], "\"v1\""),
@@ -1000,7 +932,7 @@ async fn the_sources_304_carries_what_the_200_carries() {
 /// stale `If-None-Match` is a 200 too. `/list` is no document: the source answers `Unknown`.
 #[tokio::test]
 async fn head_with_preconditions_naming_gets_tag_is_200() {
-    for (placement, addr, _docs) in placements(with_source).await {
+    for (placement, addr, _docs) in compressed_placements(Docs::seeded, routes, with_source).await {
         for (client, accept) in [("identity", &[][..]), ("gzip", &[GZIP][..])] {
             let full = get_doc(addr, "/list", accept).await;
             assert_eq!(full.status, 200, "{placement} {client}");
@@ -1045,7 +977,8 @@ async fn head_with_preconditions_naming_gets_tag_is_200() {
 #[tokio::test]
 async fn a_handlers_early_304_behind_compression() {
     let without_source = |_: &Docs| ConditionalLayer::new();
-    for (placement, addr, docs) in placements(without_source).await {
+    for (placement, addr, docs) in compressed_placements(Docs::seeded, routes, without_source).await
+    {
         let full = get_doc(addr, "/docs/a", &[GZIP]).await;
         assert_eq!(full.status, 200, "{placement}");
         assert_eq!(full.header("content-encoding"), Some("gzip"), "{placement}");

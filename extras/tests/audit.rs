@@ -63,10 +63,7 @@ fn assert_clean_and_complete(how: &str, report: &Report) {
         "lost-update",
     ] {
         assert!(
-            !report
-                .skipped()
-                .iter()
-                .any(|why| why.starts_with(&format!("{check}:"))),
+            common::ran(report, check),
             "{how}: {check} did not run: {:?}",
             report.skipped()
         );

@@ -9,9 +9,9 @@ mod echo;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use common::{WAIT, send};
 use echo::{EchoClient, EchoReply, EchoRequest, EchoServer, FAIL, UNARY};
 use http::{HeaderMap, Request, header};
 use http_body_util::{BodyExt, Full};
@@ -26,9 +26,6 @@ use tonic::service::Routes;
 use tonic::transport::{Endpoint, Server};
 use tower::ServiceBuilder;
 use tower_conditional::ConditionalLayer;
-
-/// Every wait in these tests is bounded by this.
-const WAIT: Duration = Duration::from_secs(10);
 
 /// Serves `echo.Echo` on 127.0.0.1, with `ConditionalLayer` in the server's `ServiceBuilder`
 /// stack or without it, until the test's runtime ends.
@@ -147,10 +144,7 @@ async fn raw_unary(addr: SocketAddr, text: &str) -> (HeaderMap, Bytes, HeaderMap
         .header(header::TE, "trailers")
         .body(Full::new(frame.freeze()))
         .unwrap();
-    let response = timeout(WAIT, sender.send_request(request))
-        .await
-        .unwrap()
-        .unwrap();
+    let response = send(&mut sender, request).await;
     let mut headers = response.headers().clone();
     headers.remove(header::DATE);
     let collected = timeout(WAIT, response.into_body().collect())

@@ -3,24 +3,15 @@
 //! subscriber would race with this test's thread-local one.
 #![cfg(feature = "tracing")]
 
-use axum::Router;
-use axum::body::Body;
-use axum::routing::get;
-use http::header::{ETAG, IF_NONE_MATCH};
-use http::{Method, Request};
-use tower::ServiceExt;
-use tower_conditional::ConditionalLayer;
+#[path = "../../tests/common/mod.rs"]
+mod common;
 
-async fn send(app: &Router, method: Method, inm: Option<&str>) -> http::Response<Body> {
-    let mut request = Request::builder().method(method).uri("/");
-    if let Some(tag) = inm {
-        request = request.header(IF_NONE_MATCH, tag);
-    }
-    app.clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap()
-}
+use axum::Router;
+use axum::routing::get;
+use common::oneshot;
+use http::Method;
+use http::header::ETAG;
+use tower_conditional::ConditionalLayer;
 
 #[tokio::test]
 async fn each_decision_is_a_tracing_event() {
@@ -47,10 +38,10 @@ async fn each_decision_is_a_tracing_event() {
     let app = Router::new()
         .route("/", get(|| async { "page" }).post(|| async { "posted" }))
         .layer(ConditionalLayer::new());
-    let response = send(&app, Method::GET, None).await;
+    let response = oneshot(&app, Method::GET, "/", &[]).await;
     let tag = response.headers()[ETAG].to_str().unwrap().to_owned();
-    send(&app, Method::GET, Some(&tag)).await;
-    send(&app, Method::POST, None).await;
+    oneshot(&app, Method::GET, "/", &[("if-none-match", &tag)]).await;
+    oneshot(&app, Method::POST, "/", &[]).await;
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let events: Vec<&str> = log

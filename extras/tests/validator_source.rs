@@ -15,12 +15,12 @@ use std::time::{Duration, UNIX_EPOCH};
 use axum::Router;
 use axum::routing::get;
 use bytes::Bytes;
-use common::{Counter, WAIT, serve};
+use common::{Counter, Reply, WAIT, serve};
 use http::header::{
     CACHE_CONTROL, CONTENT_LOCATION, ETAG, EXPIRES, IF_MATCH, IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -35,19 +35,13 @@ fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
 async fn send(
     client: &HttpClient,
     method: Method,
     url: &str,
     headers: &[(&http::HeaderName, &str)],
     body: &str,
-) -> Answer {
+) -> Reply {
     let mut request = Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -62,14 +56,7 @@ async fn send(
         .await
         .expect("answer in time")
         .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    Reply::read(response).await
 }
 
 fn in_memory() -> Arc<Store> {

@@ -1,26 +1,124 @@
-//! Helpers shared by the integration tests: scripted bodies, a server on 127.0.0.1, and a raw
-//! HTTP/1.1 client that shows exactly what went over the wire.
+//! Helpers shared by the integration tests, here and in `extras/tests` (which include this file
+//! with `#[path = "../../tests/common/mod.rs"] mod common;`): scripted bodies, the tag the layer
+//! gives some bytes, servers on 127.0.0.1 in each placement of the layer, a raw HTTP/1.1 client
+//! that shows exactly what went over the wire, hyper clients that wait for `ready()`, in-process
+//! requests, and temporary directories. Only crates both packages depend on are used here; the
+//! gzip helpers, which need `flate2` (the root package's only), are in `gzip.rs`.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Router;
 use bytes::Bytes;
-use http::HeaderMap;
+use http::{HeaderMap, Method, StatusCode};
 use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceBuilder;
+use tower::util::BoxCloneService;
+use tower::{Layer, ServiceExt};
+use tower_conditional::{ConditionalBody, ConditionalLayer, TagHash};
+use tower_http::compression::CompressionLayer;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Every wait in the tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The request field of a client that accepts gzip.
+pub const GZIP: (&str, &str) = ("accept-encoding", "gzip");
+
+/// The content fields a 304 must not have (RFC 9110 §15.4.5: it has no content).
+pub const CONTENT_FIELDS: [&str; 4] = [
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+];
+
+/// The tag `ConditionalLayer::new()` generates for a body of `bytes`, as sent in `ETag`: the
+/// library's own [`TagHash::entity_tag`] with the default hash, never a copy of its choice of
+/// hash function (`src/rfc/hash.rs` pins that choice with known answers).
+pub fn tag_of(bytes: &[u8]) -> String {
+    tag_with(TagHash::default(), bytes)
+}
+
+/// The tag a layer configured with `.hash(hash)` generates for a body of `bytes`.
+pub fn tag_with(hash: TagHash, bytes: &[u8]) -> String {
+    hash.entity_tag(&[bytes], false).to_string()
+}
+
+/// `seconds` after the Unix epoch.
+pub fn at(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+/// Bytes this process has read through `read` and its kin, from `/proc/self/io` (Linux).
+pub fn rchar() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
+    io.lines()
+        .find_map(|line| line.strip_prefix("rchar: "))
+        .and_then(|value| value.trim().parse().ok())
+        .expect("an rchar line")
+}
+
+/// A fresh directory under the system temp dir, removed when dropped (also when a test fails).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new, empty directory whose name contains `name`, unique within the run.
+    pub fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tower-conditional-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `name` (creating its directories) and sets its modification time.
+    pub fn write(&self, name: &str, contents: &[u8], modified: SystemTime) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        set_mtime(&path, modified);
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Sets the modification (and access) time of the file at `path`.
+pub fn set_mtime(path: &Path, modified: SystemTime) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_times(
+        std::fs::FileTimes::new()
+            .set_modified(modified)
+            .set_accessed(modified),
+    )
+    .unwrap();
+}
 
 /// A body that yields exactly the frames it was given, with a chosen size hint.
 pub struct Scripted {
@@ -145,42 +243,308 @@ where
     addr
 }
 
+/// The app served without the layer (first), with `Router::layer`, with the layer around the
+/// router, and (feature `axum`) both ways again answering with axum's own body
+/// (`ConditionalLayer::axum_body`): each a server on 127.0.0.1, all sharing the app's state.
+pub async fn served_placements(
+    app: Router,
+    layer: ConditionalLayer,
+) -> Vec<(&'static str, SocketAddr)> {
+    let bare = serve(app.clone()).await;
+    let inside = serve(app.clone().layer(layer.clone())).await;
+    #[cfg(feature = "axum")]
+    let axum_body = serve(app.clone().layer(layer.clone().axum_body())).await;
+    #[cfg(feature = "axum")]
+    let axum_body_around = serve_service(
+        ServiceBuilder::new()
+            .layer(layer.clone().axum_body())
+            .service(app.clone()),
+    )
+    .await;
+    let around = serve_service(ServiceBuilder::new().layer(layer).service(app)).await;
+    vec![
+        ("without the layer", bare),
+        ("Router::layer", inside),
+        ("around the router", around),
+        #[cfg(feature = "axum")]
+        ("Router::layer, axum_body", axum_body),
+        #[cfg(feature = "axum")]
+        ("around the router, axum_body", axum_body_around),
+    ]
+}
+
+/// The README's order in both placements, `CompressionLayer` inside the layer, each a server on
+/// 127.0.0.1 over its own `state()` (given back beside it): `routes(state)` behind
+/// `layer(&state)`.
+pub async fn compressed_placements<T: Clone>(
+    state: impl Fn() -> T,
+    routes: impl Fn(T) -> Router,
+    layer: impl Fn(&T) -> ConditionalLayer,
+) -> [(&'static str, SocketAddr, T); 2] {
+    let inside = state();
+    let inside_addr = serve(
+        routes(inside.clone())
+            .layer(CompressionLayer::new())
+            .layer(layer(&inside)),
+    )
+    .await;
+    let around = state();
+    let around_addr = serve_service(
+        ServiceBuilder::new()
+            .layer(layer(&around))
+            .layer(CompressionLayer::new())
+            .service(routes(around.clone())),
+    )
+    .await;
+    [
+        ("Router::layer", inside_addr, inside),
+        ("around the router", around_addr, around),
+    ]
+}
+
+/// A router or any other service called in process, boxed.
+pub type App =
+    BoxCloneService<http::Request<axum::body::Body>, http::Response<axum::body::Body>, Infallible>;
+
+/// `routes` in both placements, in process, each as one boxed service with its own counter
+/// (handed to `routes`); with the `axum` feature both again answering with axum's own body
+/// (`ConditionalLayer::axum_body`).
+pub fn in_process_placements(
+    routes: impl Fn(Counter) -> Router,
+    layer: ConditionalLayer,
+) -> Vec<(&'static str, App, Counter)> {
+    let inside_counter = Counter::default();
+    let inside = routes(inside_counter.clone()).layer(layer.clone());
+    #[cfg(feature = "axum")]
+    let axum_body_counter = Counter::default();
+    #[cfg(feature = "axum")]
+    let axum_body = routes(axum_body_counter.clone()).layer(layer.clone().axum_body());
+    #[cfg(feature = "axum")]
+    let axum_body_around_counter = Counter::default();
+    #[cfg(feature = "axum")]
+    let axum_body_around = ServiceBuilder::new()
+        .layer(layer.clone().axum_body())
+        .service(routes(axum_body_around_counter.clone()));
+    let outside_counter = Counter::default();
+    let outside = ServiceBuilder::new()
+        .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
+        .layer(layer)
+        .service(routes(outside_counter.clone()));
+    vec![
+        (
+            "Router::layer",
+            BoxCloneService::new(inside),
+            inside_counter,
+        ),
+        (
+            "ServiceBuilder",
+            BoxCloneService::new(outside),
+            outside_counter,
+        ),
+        #[cfg(feature = "axum")]
+        (
+            "Router::layer, axum_body",
+            BoxCloneService::new(axum_body),
+            axum_body_counter,
+        ),
+        #[cfg(feature = "axum")]
+        (
+            "ServiceBuilder, axum_body",
+            BoxCloneService::new(axum_body_around),
+            axum_body_around_counter,
+        ),
+    ]
+}
+
+/// Calls `service` in process with `method path` and these header lines, and no body.
+pub async fn oneshot<S, B>(
+    service: &S,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> http::Response<B>
+where
+    S: tower::Service<http::Request<axum::body::Body>, Response = http::Response<B>> + Clone,
+    S::Error: std::fmt::Debug,
+{
+    let mut request = http::Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    service
+        .clone()
+        .oneshot(request.body(axum::body::Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+/// Runs one `method /` request, without preconditions, through `layer` around a service that
+/// answers it with `response` (once), bounded by [`WAIT`].
+pub async fn through<B>(
+    layer: ConditionalLayer,
+    method: Method,
+    response: http::Response<B>,
+) -> http::Response<ConditionalBody<B>>
+where
+    B: Body + Send + 'static,
+{
+    // The layer needs a `Clone` inner service; this one answers once.
+    let response = Arc::new(Mutex::new(Some(response)));
+    let service = layer.layer(tower::service_fn(
+        move |_: http::Request<http_body_util::Empty<Bytes>>| {
+            let response = response.lock().unwrap().take().expect("called once");
+            async move { Ok::<_, Infallible>(response) }
+        },
+    ));
+    let request = http::Request::builder()
+        .method(method)
+        .uri("/")
+        .body(http_body_util::Empty::new())
+        .unwrap();
+    tokio::time::timeout(WAIT, service.oneshot(request))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// A hyper HTTP/1.1 client on one new connection to `addr`; the connection is driven by a task
 /// that ends with it.
-pub async fn http1_client(
-    addr: SocketAddr,
-) -> hyper::client::conn::http1::SendRequest<http_body_util::Empty<Bytes>> {
+pub async fn http1_client<B>(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<B>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
         .await
         .expect("connected in time")
         .unwrap();
-    let (sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
+    let (sender, connection) = tokio::time::timeout(
+        WAIT,
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)),
+    )
+    .await
+    .expect("handshake in time")
+    .unwrap();
     tokio::spawn(connection);
     sender
 }
 
-/// Sends `request` on `sender` once the connection is ready for it, each step bounded by
-/// [`WAIT`]. hyper's HTTP/1.1 `SendRequest` refuses a request with `Canceled` ("connection was
-/// not ready") while the connection is still finishing the previous response, which a busy
-/// machine makes likely: every request after the first on a connection must wait for `ready()`.
-pub async fn send<B>(
-    sender: &mut hyper::client::conn::http1::SendRequest<B>,
+/// The request half of a hyper client connection, HTTP/1.1 or HTTP/2, for [`try_send`].
+pub trait Sender<B> {
+    fn ready(&mut self) -> impl Future<Output = hyper::Result<()>>;
+
+    fn send_request(
+        &mut self,
+        request: http::Request<B>,
+    ) -> impl Future<Output = hyper::Result<hyper::Response<Incoming>>>;
+}
+
+impl<B: Body + 'static> Sender<B> for hyper::client::conn::http1::SendRequest<B> {
+    fn ready(&mut self) -> impl Future<Output = hyper::Result<()>> {
+        hyper::client::conn::http1::SendRequest::ready(self)
+    }
+
+    fn send_request(
+        &mut self,
+        request: http::Request<B>,
+    ) -> impl Future<Output = hyper::Result<hyper::Response<Incoming>>> {
+        hyper::client::conn::http1::SendRequest::send_request(self, request)
+    }
+}
+
+impl<B: Body + 'static> Sender<B> for hyper::client::conn::http2::SendRequest<B> {
+    fn ready(&mut self) -> impl Future<Output = hyper::Result<()>> {
+        hyper::client::conn::http2::SendRequest::ready(self)
+    }
+
+    fn send_request(
+        &mut self,
+        request: http::Request<B>,
+    ) -> impl Future<Output = hyper::Result<hyper::Response<Incoming>>> {
+        hyper::client::conn::http2::SendRequest::send_request(self, request)
+    }
+}
+
+/// Sends `request` on `sender` once the connection is ready for it, and gives hyper's answer,
+/// an error included (a response whose body fails may be aborted before its head is out);
+/// unbounded, so the caller bounds it. hyper's HTTP/1.1 `SendRequest` refuses a request with
+/// `Canceled` ("connection was not ready") while the connection is still finishing the previous
+/// response, which a busy machine makes likely: every request on a hyper client connection goes
+/// through here.
+pub async fn try_send<S, B>(
+    sender: &mut S,
     request: http::Request<B>,
-) -> hyper::Response<hyper::body::Incoming>
+) -> hyper::Result<hyper::Response<Incoming>>
 where
-    B: Body + 'static,
+    S: Sender<B>,
 {
-    tokio::time::timeout(WAIT, sender.ready())
-        .await
-        .expect("connection ready in time")
-        .expect("connection ready");
-    tokio::time::timeout(WAIT, sender.send_request(request))
+    sender.ready().await?;
+    sender.send_request(request).await
+}
+
+/// [`try_send`], bounded by [`WAIT`], failing the test on an error.
+pub async fn send<S, B>(sender: &mut S, request: http::Request<B>) -> hyper::Response<Incoming>
+where
+    S: Sender<B>,
+{
+    tokio::time::timeout(WAIT, try_send(sender, request))
         .await
         .expect("response in time")
         .expect("response")
+}
+
+/// A response as a hyper client received it, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// The bytes as sent (gzip when `Content-Encoding: gzip`).
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// Reads `response` whole, bounded by [`WAIT`], failing the test on a body error.
+    pub async fn read<B>(response: http::Response<B>) -> Self
+    where
+        B: Body,
+        B::Error: std::fmt::Debug,
+    {
+        let (parts, body) = response.into_parts();
+        Self {
+            status: parts.status,
+            headers: parts.headers,
+            body: body_bytes(body).await,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|value| value.to_str().unwrap())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .collect()
+    }
+}
+
+/// One request on a new HTTP/1.1 connection to `addr` (hyper's client), read whole, every step
+/// bounded by [`WAIT`]. `request` names the path only; `Host` is added.
+pub async fn fetch<B>(addr: SocketAddr, mut request: http::Request<B>) -> Reply
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    request.headers_mut().insert(
+        http::header::HOST,
+        http::HeaderValue::from_static("127.0.0.1"),
+    );
+    let mut sender = http1_client(addr).await;
+    Reply::read(send(&mut sender, request).await).await
 }
 
 /// A response as read off the wire.
@@ -335,6 +699,20 @@ impl RawConnection {
     }
 }
 
+/// Sends `method path` with these extra header lines on a new raw connection to `addr`, and
+/// reads the response (see [`RawConnection::send`]).
+pub async fn ask(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> RawResponse {
+    RawConnection::open(addr)
+        .await
+        .send(method, path, headers)
+        .await
+}
+
 /// Counts calls to a handler.
 #[derive(Clone, Default)]
 pub struct Counter(Arc<AtomicUsize>);
@@ -363,6 +741,31 @@ where
         .to_bytes()
 }
 
+/// Reads `body` frame by frame up to its error, which must come before the end: the data
+/// before it, and the error.
+pub async fn data_until_error<B>(body: &mut B) -> (Vec<u8>, B::Error)
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    use http_body_util::BodyExt;
+    let mut seen = Vec::new();
+    loop {
+        match body.frame().await.expect("an error before the end") {
+            Ok(frame) => seen.extend_from_slice(&frame.into_data().unwrap()),
+            Err(error) => return (seen, error),
+        }
+    }
+}
+
 pub fn infallible<T>(value: T) -> Result<T, Infallible> {
     Ok(value)
+}
+
+/// Whether the audit ran `check`: no "check: …" line among the skipped.
+#[cfg(feature = "audit")]
+pub fn ran(report: &tower_conditional::audit::Report, check: &str) -> bool {
+    !report
+        .skipped()
+        .iter()
+        .any(|why| why.starts_with(&format!("{check}:")))
 }
