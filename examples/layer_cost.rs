@@ -3,7 +3,8 @@
 //! `valgrind --tool=callgrind`, which is repeatable on a noisy machine where timings are not.
 //! MODE: plain | noop-layer | layer | fast | not-modified | plain-etag | handler-etag |
 //! handler-not-modified | outer-etag | outer-not-modified (and, with the `axum` feature,
-//! handler-etag-axum | handler-not-modified-axum), or
+//! handler-etag-axum | handler-not-modified-axum), loco-etag | loco-not-modified (the
+//! `plain-etag` handler behind bench_server's reproduction of loco-rs's middleware), or
 //! `hash` / `hash-fast`: only the tag of the body, N times, as the layer computes it
 //! (`TagHash::entity_tag`), without a router.
 //! Compare `layer` with `noop-layer` (what any `Router::layer` costs) and `handler-etag` with
@@ -20,6 +21,9 @@ use http::{HeaderValue, Request};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_conditional::{ConditionalLayer, TagHash};
+
+#[path = "peers/loco_etag.rs"]
+mod loco_etag;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -72,6 +76,7 @@ fn main() {
             etag_route(value).layer(ConditionalLayer::new().axum_body())
         }
         "outer-etag" | "outer-not-modified" => etag_route(value),
+        "loco-etag" | "loco-not-modified" => etag_route(value).layer(loco_etag::EtagLayer),
         other => panic!("unknown mode {other}"),
     };
     // As `axum::serve` does once per connection: without it, axum builds each handler's route

@@ -177,6 +177,7 @@ impl<B: Body> ConditionalBody<B> {
     }
 
     /// A fully read body: its chunks, then its trailers.
+    #[inline]
     pub(crate) fn complete(chunks: Chunks, trailers: Option<Box<HeaderMap>>) -> Self {
         if trailers.is_none() && chunks.rest.is_empty() {
             return Self {

@@ -675,32 +675,3 @@ fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> b
         _ => false,
     }
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use std::mem::size_of;
-        type B = axum::body::Body;
-        type S = axum::routing::Route;
-        eprintln!(
-            "RequestFacts {}",
-            size_of::<crate::plan::request::RequestFacts>()
-        );
-        eprintln!(
-            "HeadFields {}",
-            size_of::<crate::plan::response::HeadFields>()
-        );
-        eprintln!("Next {}", size_of::<super::Next<B>>());
-        eprintln!(
-            "ResponseFuture {}",
-            size_of::<super::ResponseFuture<S, B, B>>()
-        );
-        eprintln!(
-            "ConditionalBody {}",
-            size_of::<crate::body::ConditionalBody<B>>()
-        );
-        eprintln!("ReadingResponse {}", size_of::<super::ReadingResponse<B>>());
-        eprintln!("Verdict {}", size_of::<crate::plan::response::Verdict>());
-        eprintln!("Decision {}", size_of::<crate::decision::Decision>());
-    }
-}

@@ -11,7 +11,7 @@ use crate::body::ResponseBody;
 use crate::config::Config;
 use crate::future::{ResponseFuture, precondition_required_response, prepare_request};
 
-use crate::plan::request::{consults_source, precondition_required};
+use crate::plan::request::{FirstStep, first_step};
 
 /// Middleware that gives GET/HEAD responses entity tags and answers conditional requests with
 /// `304 Not Modified` or `412 Precondition Failed` (RFC 9110 §13).
@@ -173,30 +173,56 @@ where
         self.inner.poll_ready(cx)
     }
 
+    // Out of line, the response future is written straight into the caller's slot; inlined in
+    // a wrapper's `call` (axum's `Router::layer` maps every route's future), it is built in
+    // the wrapper's frame and then copied, all 400 bytes of it.
+    #[inline(never)]
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        if let Some(source) = &self.config.source
-            && consults_source(request.method(), request.headers(), &self.config.write)
-        {
-            let (parts, body) = request.into_parts();
-            let lookup = source.0.current(&parts);
-            // The service that was polled ready goes with the request; its clone stays here
-            // for the next `poll_ready`.
-            let ready = self.inner.clone();
-            let ready = std::mem::replace(&mut self.inner, ready);
-            let request = Request::from_parts(parts, body);
-            return ResponseFuture::lookup(lookup, ready, request, Arc::clone(&self.config));
-        }
-        // Without a source, a write that must name a version and does not is refused here.
-        if self.config.write_rules_set
-            && precondition_required(request.method(), request.headers(), &self.config.write)
-        {
-            return ResponseFuture::answered(
-                precondition_required_response(&self.config),
-                Arc::clone(&self.config),
+        if self.config.source.is_some() || self.config.write_rules_set {
+            let step = first_step(
+                request.method(),
+                request.headers(),
+                self.config.source.is_some(),
+                &self.config.write,
             );
+            if step != FirstStep::CallInner {
+                return self.call_without_inner(step, request);
+            }
         }
         let (facts, again) = prepare_request(&mut request, &self.inner, &self.config, None);
         let config = Arc::clone(&self.config);
         ResponseFuture::call(&mut self.inner, request, facts, again, config)
+    }
+}
+
+impl<S, O> Conditional<S, O> {
+    /// Starts a request the inner service does not see yet, or at all. Out of line: the common
+    /// call builds the inner service's future right where the response future keeps it.
+    #[inline(never)]
+    fn call_without_inner<ReqBody, ResBody>(
+        &mut self,
+        step: FirstStep,
+        request: Request<ReqBody>,
+    ) -> ResponseFuture<S, ReqBody, ResBody, O>
+    where
+        S: Service<Request<ReqBody>> + Clone,
+        ResBody: Body,
+    {
+        match (step, &self.config.source) {
+            (FirstStep::AskSource, Some(source)) => {
+                let (parts, body) = request.into_parts();
+                let lookup = source.0.current(&parts);
+                // The service that was polled ready goes with the request; its clone stays
+                // here for the next `poll_ready`.
+                let ready = self.inner.clone();
+                let ready = std::mem::replace(&mut self.inner, ready);
+                let request = Request::from_parts(parts, body);
+                ResponseFuture::lookup(lookup, ready, request, Arc::clone(&self.config))
+            }
+            _ => ResponseFuture::answered(
+                precondition_required_response(&self.config),
+                Arc::clone(&self.config),
+            ),
+        }
     }
 }

@@ -233,18 +233,47 @@ pub(crate) fn remove_preconditions(headers: &mut HeaderMap) {
     remove_present(headers, &CONDITIONAL_HEADERS);
 }
 
+/// Where a request goes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FirstStep {
+    /// To the inner service.
+    CallInner,
+    /// To the validator source; the inner service is called afterwards, if at all.
+    AskSource,
+    /// Nowhere: a write that must name a version and does not is refused (RFC 6585 §3).
+    RequirePrecondition,
+}
+
+/// Where a request goes first, given whether the layer has a validator source.
+pub(crate) fn first_step(
+    method: &Method,
+    headers: &HeaderMap,
+    has_source: bool,
+    rules: &WriteRules,
+) -> FirstStep {
+    if has_source && consults_source(method, headers, rules) {
+        FirstStep::AskSource
+    } else if precondition_required(method, headers, rules) {
+        // Without a source, the layer cannot know whether the resource exists: a write that
+        // must be conditional is refused before it reaches a handler.
+        FirstStep::RequirePrecondition
+    } else {
+        FirstStep::CallInner
+    }
+}
+
 /// Whether the layer asks its validator source about a request: GET and HEAD always gain from
 /// it; other methods when they carry preconditions to protect a write with, or when they must
 /// (a write to a missing resource is the handler's 404 before it is a 428). CONNECT, OPTIONS
 /// and TRACE select no representation, so preconditions never apply to them.
-pub(crate) fn consults_source(method: &Method, headers: &HeaderMap, rules: &WriteRules) -> bool {
+fn consults_source(method: &Method, headers: &HeaderMap, rules: &WriteRules) -> bool {
     *method == Method::GET
         || *method == Method::HEAD
         || !matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE)
             && (has_write_preconditions(headers) || rules.requires(method))
 }
 
-/// Whether a write carries a precondition [`evaluate`](crate::evaluate) evaluates for it: `If-Match`,
+/// Whether a write carries a precondition [`evaluate`] evaluates for it: `If-Match`,
 /// `If-None-Match` or `If-Unmodified-Since`. `If-Modified-Since` is for GET and HEAD only
 /// (RFC 9110 §13.1.3): on a write it is ignored, so it makes no write conditional.
 pub(crate) fn has_write_preconditions(headers: &HeaderMap) -> bool {
@@ -270,11 +299,7 @@ pub(crate) fn guards_write(headers: &HeaderMap, last_modified_known: bool) -> bo
 /// A request without a source's answer that must be conditional and is not: 428 before the
 /// inner service runs. Without a source no modification date is known, so only `If-Match` and
 /// `If-None-Match: *` count.
-pub(crate) fn precondition_required(
-    method: &Method,
-    headers: &HeaderMap,
-    rules: &WriteRules,
-) -> bool {
+fn precondition_required(method: &Method, headers: &HeaderMap, rules: &WriteRules) -> bool {
     rules.requires(method) && !guards_write(headers, false)
 }
 
@@ -827,6 +852,131 @@ mod tests {
         for (case, method, fields, current, rules, expected) in cases {
             let verdict = plan_with_source(current, &method, &headers(fields), rules);
             assert_eq!(name(&verdict), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn first_step_table() {
+        use FirstStep::{AskSource, CallInner, RequirePrecondition};
+        let plain = WriteRules::default();
+        let required = WriteRules {
+            required: vec![Method::PUT, Method::DELETE],
+            ..WriteRules::default()
+        };
+        type Case<'a> = (
+            &'static str,
+            Method,
+            &'static [(&'static str, &'static str)],
+            bool,
+            &'a WriteRules,
+            FirstStep,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "GET, no source",
+                Method::GET,
+                &[],
+                false,
+                &required,
+                CallInner,
+            ),
+            (
+                "GET asks a source",
+                Method::GET,
+                &[],
+                true,
+                &plain,
+                AskSource,
+            ),
+            (
+                "HEAD asks a source",
+                Method::HEAD,
+                &[],
+                true,
+                &plain,
+                AskSource,
+            ),
+            ("unguarded POST", Method::POST, &[], true, &plain, CallInner),
+            (
+                "If-Match PUT asks",
+                Method::PUT,
+                &[("if-match", "\"a\"")],
+                true,
+                &plain,
+                AskSource,
+            ),
+            // A write that must be conditional asks the source: a missing resource is a 404
+            // before it is a 428.
+            (
+                "required PUT asks",
+                Method::PUT,
+                &[],
+                true,
+                &required,
+                AskSource,
+            ),
+            (
+                "required PUT, no source",
+                Method::PUT,
+                &[],
+                false,
+                &required,
+                RequirePrecondition,
+            ),
+            (
+                "guarded PUT, no source",
+                Method::PUT,
+                &[("if-match", "*")],
+                false,
+                &required,
+                CallInner,
+            ),
+            (
+                "create-only PUT",
+                Method::PUT,
+                &[("if-none-match", "*")],
+                false,
+                &required,
+                CallInner,
+            ),
+            // A list of tags says which versions not to overwrite, not which one to replace.
+            (
+                "If-None-Match list",
+                Method::PUT,
+                &[("if-none-match", "\"a\"")],
+                false,
+                &required,
+                RequirePrecondition,
+            ),
+            // Without a source the modification date is unknown: If-Unmodified-Since is ignored.
+            (
+                "If-Unmodified-Since",
+                Method::DELETE,
+                &[("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                false,
+                &required,
+                RequirePrecondition,
+            ),
+            (
+                "OPTIONS never asks",
+                Method::OPTIONS,
+                &[("if-match", "*")],
+                true,
+                &plain,
+                CallInner,
+            ),
+            (
+                "PATCH not required",
+                Method::PATCH,
+                &[],
+                false,
+                &required,
+                CallInner,
+            ),
+        ];
+        for (case, method, fields, has_source, rules, expected) in cases {
+            let step = first_step(&method, &headers(fields), has_source, rules);
+            assert_eq!(step, expected, "{case}");
         }
     }
 
