@@ -64,7 +64,10 @@ pin_project! {
         S: Service<Request<ReqBody>>,
         B: Body,
     {
+        // The inner service's future while it runs, beside the state rather than in it: built
+        // in place when the response future is.
         #[pin]
+        inner: Option<S::Future>,
         state: State<S, ReqBody, B>,
         config: Arc<Config>,
         // What it takes to ask again for the whole representation, for a GET with `Range` and
@@ -75,26 +78,23 @@ pin_project! {
     }
 }
 
-pin_project! {
-    #[project = StateProj]
-    enum State<S, ReqBody, B>
-    where
-        S: Service<Request<ReqBody>>,
-        B: Body,
-    {
-        /// Asking the validator source; the inner service is called afterwards, if at all.
-        Lookup { lookup: SourceFuture, call: Option<(S, Request<ReqBody>)> },
-        /// Waiting for the inner service. `request` is `None` when the response passes through.
-        Inner { #[pin] future: S::Future, request: Option<RequestFacts> },
-        /// Reading the body to generate its tag. `None` once taken to build the response.
-        Reading { reading: Option<ReadingResponse<B>> },
-        /// Waiting for a clone of the inner service to be ready to be asked again.
-        AskingAgain { request: Option<RequestFacts> },
-        /// Answered without the inner service; `None` once sent. Boxed: rare, and large beside
-        /// the other states.
-        Answered { response: Option<Box<Response<ConditionalBody<B>>>> },
-        Done,
-    }
+enum State<S, ReqBody, B: Body> {
+    /// Asking the validator source; the inner service is called afterwards, if at all.
+    Lookup {
+        lookup: SourceFuture,
+        call: Option<(S, Request<ReqBody>)>,
+    },
+    /// Waiting for the inner service. `request` is `None` when the response passes through.
+    Inner { request: Option<RequestFacts> },
+    /// Reading the body to generate its tag. `None` once taken to build the response.
+    Reading { reading: Option<ReadingResponse<B>> },
+    /// Waiting for a clone of the inner service to be ready to be asked again.
+    AskingAgain { request: Option<RequestFacts> },
+    /// Answered without the inner service; `None` once sent. Boxed: rare, and large beside
+    /// the other states.
+    Answered {
+        response: Option<Box<Response<ConditionalBody<B>>>>,
+    },
 }
 
 /// A clone of the inner service and the request without `Range`, for when a range turns out to
@@ -120,10 +120,8 @@ where
         config: Arc<Config>,
     ) -> Self {
         Self {
-            state: State::Inner {
-                future: service.call(request),
-                request: facts,
-            },
+            inner: Some(service.call(request)),
+            state: State::Inner { request: facts },
             config,
             again,
             output: PhantomData,
@@ -133,6 +131,7 @@ where
     /// A future that is ready with `response`: the layer answered without the inner service.
     pub(crate) fn answered(response: Response<ConditionalBody<B>>, config: Arc<Config>) -> Self {
         Self {
+            inner: None,
             state: State::Answered {
                 response: Some(Box::new(response)),
             },
@@ -149,6 +148,7 @@ where
         config: Arc<Config>,
     ) -> Self {
         Self {
+            inner: None,
             state: State::Lookup {
                 lookup,
                 call: Some((service, request)),
@@ -218,8 +218,11 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         loop {
-            let next = match this.state.as_mut().project() {
-                StateProj::Lookup { lookup, call } => {
+            let next = match &mut *this.state {
+                State::Lookup { lookup, call } => {
+                    if call.is_none() {
+                        return Poll::Pending;
+                    }
                     let current = ready!(lookup.as_mut().poll(cx));
                     let Some((mut service, mut request)) = call.take() else {
                         return Poll::Pending;
@@ -251,16 +254,18 @@ where
                                 representation,
                             );
                             *this.again = again;
-                            this.state.set(State::Inner {
-                                future: service.call(request),
-                                request: facts,
-                            });
+                            this.inner.set(Some(service.call(request)));
+                            *this.state = State::Inner { request: facts };
                             continue;
                         }
                     }
                 }
-                StateProj::Inner { future, request } => {
+                State::Inner { request } => {
+                    let Some(future) = this.inner.as_mut().as_pin_mut() else {
+                        return Poll::Pending;
+                    };
                     let response = ready!(future.poll(cx))?;
+                    this.inner.set(None);
                     match request.take() {
                         Some(request) => {
                             respond_to(response, request, this.config, this.again.is_some())
@@ -268,7 +273,7 @@ where
                         None => Next::Respond(pass_through(response, this.config)),
                     }
                 }
-                StateProj::Reading { reading } => {
+                State::Reading { reading } => {
                     let Some(active) = reading.as_mut() else {
                         return Poll::Pending;
                     };
@@ -282,7 +287,7 @@ where
                     };
                     read.respond_after_reading(end, this.config, this.again.is_some())
                 }
-                StateProj::AskingAgain { request } => {
+                State::AskingAgain { request } => {
                     let Some(again) = this.again.as_mut() else {
                         return Poll::Pending;
                     };
@@ -294,33 +299,35 @@ where
                         mut service,
                         request: whole,
                     } = *again;
-                    this.state.set(State::Inner {
-                        future: service.call(whole),
+                    this.inner.set(Some(service.call(whole)));
+                    *this.state = State::Inner {
                         request: Some(request.asked_again()),
-                    });
+                    };
                     continue;
                 }
-                StateProj::Answered { response } => match response.take() {
+                State::Answered { response } => match response.take() {
                     Some(response) => Next::Respond(*response),
                     None => return Poll::Pending,
                 },
-                // Polled after completion: a contract violation of the caller; stay pending
-                // rather than panic.
-                StateProj::Done => return Poll::Pending,
             };
             match next {
+                // Every state is left holding nothing once its response is out: polled after
+                // completion (the caller's contract violation), the future stays pending.
                 Next::Respond(response) => {
-                    this.state.set(State::Done);
                     // Converted where it is built, so that a body sent on is not moved again.
                     return Poll::Ready(Ok(O::from_conditional(response)));
                 }
-                Next::Read(read) => this.state.set(State::Reading {
-                    reading: Some(read),
-                }),
+                Next::Read(read) => {
+                    *this.state = State::Reading {
+                        reading: Some(read),
+                    }
+                }
                 // The 206 is dropped unread: its body stops with it.
-                Next::AskAgain(request) => this.state.set(State::AskingAgain {
-                    request: Some(request),
-                }),
+                Next::AskAgain(request) => {
+                    *this.state = State::AskingAgain {
+                        request: Some(request),
+                    }
+                }
             }
         }
     }

@@ -611,21 +611,46 @@ fn parse_entity_tag(input: &[u8]) -> Option<(bool, &[u8], &[u8])> {
 
 /// The length of the run of etagc bytes at the start of `bytes`.
 fn etagc_run(bytes: &[u8]) -> usize {
-    // Whole blocks are checked without an early exit, which compiles to vector instructions;
-    // only the block where the run ends is scanned byte by byte.
-    const BLOCK: usize = 16;
+    // Checked a block at a time, each block's bytes without an early exit, which compiles to
+    // vector compares and a mask whose lowest set byte is where the run ends.
+    let mut blocks = bytes.chunks_exact(BLOCK);
     let mut run = 0;
-    for block in bytes.chunks_exact(BLOCK) {
-        if !block.iter().fold(true, |all, &byte| all & is_etagc(byte)) {
+    for block in &mut blocks {
+        let Some(block) = block.first_chunk::<BLOCK>() else {
             break;
+        };
+        let ends = non_etagc_bits(block);
+        if ends != 0 {
+            return run + (ends.trailing_zeros() / 8) as usize;
         }
         run += BLOCK;
     }
-    let tail = bytes.get(run..).unwrap_or_default();
-    run + tail
-        .iter()
-        .position(|&byte| !is_etagc(byte))
-        .unwrap_or(tail.len())
+    let tail = blocks.remainder();
+    if tail.is_empty() {
+        return run;
+    }
+    // The tail is checked as the end of the last whole block of `bytes` where there is one
+    // (its bytes before the tail were checked already), or padded with a DQUOTE.
+    let (block, skip) = match bytes.last_chunk::<BLOCK>() {
+        Some(last) => (*last, BLOCK - tail.len()),
+        None => {
+            let mut padded = [b'"'; BLOCK];
+            if let Some(start) = padded.get_mut(..tail.len()) {
+                start.copy_from_slice(tail);
+            }
+            (padded, 0)
+        }
+    };
+    let ends = non_etagc_bits(&block) >> (8 * skip);
+    run + (ends.trailing_zeros() / 8).min(tail.len() as u32) as usize
+}
+
+const BLOCK: usize = 16;
+
+/// Byte `i` of the result is 0xff where byte `i` of `block` is no etagc, 0 where it is one.
+#[inline]
+fn non_etagc_bits(block: &[u8; BLOCK]) -> u128 {
+    u128::from_le_bytes(block.map(|byte| if is_etagc(byte) { 0 } else { 0xff }))
 }
 
 /// The opaque part of a value that `parse_entity_tag` accepted.
@@ -639,8 +664,10 @@ fn opaque_of(value: &[u8]) -> &[u8] {
 
 /// `etagc = %x21 / %x23-7E / obs-text`
 fn is_etagc(byte: u8) -> bool {
-    // Every byte above SP but DQUOTE and DEL.
-    byte > b' ' && byte != b'"' && byte != 0x7f
+    // Every byte above SP but DQUOTE and DEL. As a signed byte, obs-text is negative: signed
+    // comparisons are the ones SSE2 has, so a block of bytes is checked at once.
+    let signed = byte as i8;
+    (signed > b' ' as i8 || signed < 0) && byte != b'"' && byte != 0x7f
 }
 
 fn is_ows(byte: u8) -> bool {
