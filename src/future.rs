@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, StatusCode, response};
+use http::{HeaderMap, Request, Response, StatusCode, response};
 use http_body::Body;
 use pin_project_lite::pin_project;
 use tower::Service;
@@ -378,7 +378,7 @@ fn respond_to<B: Body>(
     let (fields, origin) = prepare_head(&mut head, &request);
     let plan = plan_response(
         head.status,
-        &request.method,
+        request.method(),
         fields,
         &body.size_hint(),
         config.buffer_limit,
@@ -465,7 +465,7 @@ impl<B: Body> ReadingResponse<B> {
             content_fields,
             problem_details: config.write.problem_details,
         };
-        match after_reading(&end, &request.method, len) {
+        match after_reading(&end, request.method(), len) {
             AfterReading::Tag => {
                 let tag = config
                     .hash
@@ -569,7 +569,7 @@ impl VerdictInputs<'_> {
         };
         let verdict = match verdict(
             head.status,
-            &request.method,
+            request.method(),
             request.conditions(),
             validators,
         ) {
@@ -583,7 +583,7 @@ impl VerdictInputs<'_> {
             Verdict::NotModified { held_form } => {
                 decision.outcome = Outcome::NotModified;
                 // A HEAD saves nothing: it would not have had a body anyway.
-                decision.saved_bytes = if request.method == Method::HEAD {
+                decision.saved_bytes = if request.head {
                     Some(0)
                 } else if Decision::wanted(request.decisions) {
                     content_length(&head.headers).or_else(size)
@@ -674,7 +674,7 @@ pub(crate) fn precondition_required_response<B: Body>(
 fn skipped(config: &Config, request: &RequestFacts, head: &response::Parts) -> bool {
     match (&config.skip, request.uri()) {
         (Some(skip), Some(uri)) => (skip.0)(&ResponseInfo {
-            method: &request.method,
+            method: request.method(),
             uri,
             status: head.status,
             headers: &head.headers,

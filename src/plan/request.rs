@@ -48,8 +48,8 @@ pub(crate) enum RequestPlan {
 /// What the response future must know of a GET or HEAD request.
 #[derive(Debug)]
 pub(crate) struct RequestFacts {
-    /// GET or HEAD.
-    pub(crate) method: Method,
+    /// HEAD rather than GET.
+    pub(crate) head: bool,
     /// The request's precondition fields, and its `If-Range` when a 206 has to be checked
     /// against it; empty for most requests.
     pub(crate) conditions: Conditions,
@@ -128,6 +128,13 @@ impl From<&HeaderMap> for Conditions {
 }
 
 impl RequestFacts {
+    /// GET or HEAD.
+    pub(crate) fn method(&self) -> &'static Method {
+        static GET: Method = Method::GET;
+        static HEAD: Method = Method::HEAD;
+        if self.head { &HEAD } else { &GET }
+    }
+
     /// The request's precondition fields (and `If-Range`), if any.
     pub(crate) fn conditions(&self) -> Option<&Conditions> {
         (!self.conditions.is_empty()).then_some(&self.conditions)
@@ -200,7 +207,7 @@ pub(crate) fn plan_request(
     };
     RequestPlan::Evaluate {
         facts: RequestFacts {
-            method: method.clone(),
+            head: *method == Method::HEAD,
             conditions,
             decisions,
             rare,

@@ -37,15 +37,8 @@ use crate::rfc::range::if_range_names;
 /// than a lookup for each field it might have).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct HeadFields {
-    pub(crate) etag: bool,
-    pub(crate) last_modified: bool,
-    /// A `Content-Encoding` other than `identity`, on any of its lines.
-    pub(crate) content_coded: bool,
-    /// A type that streams by nature: buffering it would hold back events (rack #1619).
-    pub(crate) streaming: bool,
-    pub(crate) content_range: bool,
-    /// `Cache-Control: no-store`: nothing will revalidate it, so no tag is worth hashing.
-    pub(crate) no_store: bool,
+    /// Which of the facts below the head has, one bit each.
+    found: u8,
     /// Which content fields the head has, for a 304 or 412 to remove.
     pub(crate) content_fields: ContentFields,
     /// The length of the coding suffix [`prepare_head`] gave the tag of coded bytes
@@ -54,26 +47,53 @@ pub(crate) struct HeadFields {
 }
 
 impl HeadFields {
+    pub(crate) const ETAG: u8 = 1 << 0;
+    pub(crate) const LAST_MODIFIED: u8 = 1 << 1;
+    /// A `Content-Encoding` other than `identity`, on any of its lines.
+    pub(crate) const CONTENT_CODED: u8 = 1 << 2;
+    /// A type that streams by nature: buffering it would hold back events (rack #1619).
+    pub(crate) const STREAMING: u8 = 1 << 3;
+    pub(crate) const CONTENT_RANGE: u8 = 1 << 4;
+    /// `Cache-Control: no-store`: nothing will revalidate it, so no tag is worth hashing.
+    pub(crate) const NO_STORE: u8 = 1 << 5;
+
+    pub(crate) fn has(self, fact: u8) -> bool {
+        self.found & fact != 0
+    }
+
+    fn add_if(&mut self, fact: u8, found: bool) {
+        self.found |= if found { fact } else { 0 };
+    }
+
+    /// Fields with `facts` and no content fields (for the table tests).
+    #[cfg(test)]
+    pub(crate) fn with(facts: u8) -> Self {
+        Self {
+            found: facts,
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn read(headers: &HeaderMap) -> Self {
         let mut fields = Self::default();
         for (name, value) in headers {
             if name == ETAG {
-                fields.etag = true;
+                fields.add_if(Self::ETAG, true);
             } else if name == LAST_MODIFIED {
-                fields.last_modified = true;
+                fields.add_if(Self::LAST_MODIFIED, true);
             } else if name == CONTENT_LENGTH {
                 fields.content_fields.add(ContentFields::LENGTH);
             } else if name == CONTENT_ENCODING {
-                fields.content_coded |= is_content_coding(value);
+                fields.add_if(Self::CONTENT_CODED, is_content_coding(value));
                 fields.content_fields.add(ContentFields::ENCODING);
             } else if name == CONTENT_TYPE {
-                fields.streaming |= is_streaming(value);
+                fields.add_if(Self::STREAMING, is_streaming(value));
                 fields.content_fields.add(ContentFields::TYPE);
             } else if name == CONTENT_RANGE {
-                fields.content_range = true;
+                fields.add_if(Self::CONTENT_RANGE, true);
                 fields.content_fields.add(ContentFields::RANGE);
             } else if name == CACHE_CONTROL {
-                fields.no_store |= has_member(value, b"no-store");
+                fields.add_if(Self::NO_STORE, has_member(value, b"no-store"));
             } else if name == CONTENT_LANGUAGE {
                 fields.content_fields.add(ContentFields::LANGUAGE);
             } else if name == TRANSFER_ENCODING {
@@ -104,6 +124,8 @@ fn is_streaming(content_type: &HeaderValue) -> bool {
 ///   (`"v1-gzip"`, RFC 9110 §8.8.3.3), or is weakened for a coding without a suffix;
 /// - an inner 304 names the tag the client holds, and loses its content fields (a compression
 ///   layer inside labels 304s `Content-Encoding: gzip`).
+// Called once per response, from the response future's poll, where what it finds is used at once.
+#[inline(always)]
 pub(crate) fn prepare_head(
     head: &mut response::Parts,
     request: &RequestFacts,
@@ -112,13 +134,13 @@ pub(crate) fn prepare_head(
     let success = head.status.is_success();
     let not_modified = head.status == StatusCode::NOT_MODIFIED;
     let representation = request.representation().filter(|_| success);
-    let mut origin = if fields.etag {
+    let mut origin = if fields.has(HeadFields::ETAG) {
         TagOrigin::Handler
     } else {
         TagOrigin::None
     };
     // The source's date is already checked: only the inner service's is corrected below.
-    let inner_date = fields.last_modified;
+    let inner_date = fields.has(HeadFields::LAST_MODIFIED);
     if let Some(representation) = representation {
         fill_in_representation(&mut head.headers, representation);
         // Its headers are the application's: any of them may be a content field.
@@ -127,14 +149,17 @@ pub(crate) fn prepare_head(
         if validators.etag.is_some() {
             origin = TagOrigin::Source;
         }
-        fields.etag |= validators.etag.is_some();
-        fields.last_modified |= validators.last_modified.is_some();
+        fields.add_if(HeadFields::ETAG, validators.etag.is_some());
+        fields.add_if(
+            HeadFields::LAST_MODIFIED,
+            validators.last_modified.is_some(),
+        );
     }
     if inner_date && (success || not_modified) {
         // The clock is read only for responses with a date to check.
         correct_last_modified(&mut head.headers, SystemTime::now());
     }
-    if success && fields.etag && fields.content_coded {
+    if success && fields.has(HeadFields::ETAG) && fields.has(HeadFields::CONTENT_CODED) {
         let suffix = coding_suffix(head.headers.get_all(CONTENT_ENCODING).iter());
         fields.tag_suffix = tag_the_coded_bytes(&mut head.headers, suffix.as_deref());
     } else if not_modified {
@@ -180,20 +205,20 @@ pub(crate) fn plan_response(
     if !status.is_success() {
         return ResponsePlan::PassThrough(PassReason::Status);
     }
-    if fields.streaming {
+    if fields.has(HeadFields::STREAMING) {
         return ResponsePlan::PassThrough(PassReason::Streaming);
     }
     if skipped() {
         return ResponsePlan::PassThrough(PassReason::Skipped);
     }
-    if fields.etag {
+    if fields.has(HeadFields::ETAG) {
         return ResponsePlan::Evaluate(None);
     }
     let untagged = if status != StatusCode::OK {
         PassReason::Status
-    } else if fields.content_range {
+    } else if fields.has(HeadFields::CONTENT_RANGE) {
         PassReason::PartialContent
-    } else if fields.no_store {
+    } else if fields.has(HeadFields::NO_STORE) {
         PassReason::NoStore
     } else if *method == Method::HEAD {
         // A HEAD response's body, when it has one, is GET's (axum's router runs the GET handler
@@ -344,16 +369,9 @@ mod tests {
     fn response_plan_table() {
         let get = Method::GET;
         let head_ = Method::HEAD;
-        let tagged = HeadFields {
-            etag: true,
-            ..HeadFields::default()
-        };
+        let tagged = HeadFields::with(HeadFields::ETAG);
         let plain = HeadFields::default();
-        let with = |edit: fn(&mut HeadFields)| {
-            let mut fields = HeadFields::default();
-            edit(&mut fields);
-            fields
-        };
+        let with = HeadFields::with;
         type Case = (
             &'static str,
             u16,
@@ -431,7 +449,7 @@ mod tests {
                 "event streams pass",
                 200,
                 get.clone(),
-                with(|f| f.streaming = true),
+                with(HeadFields::STREAMING),
                 open(0),
                 false,
                 PassThrough(Why::Streaming),
@@ -458,7 +476,7 @@ mod tests {
                 "a 206 without a tag is evaluated",
                 206,
                 get.clone(),
-                with(|f| f.content_range = true),
+                with(HeadFields::CONTENT_RANGE),
                 exact(1),
                 false,
                 Evaluate(Some(Why::Status)),
@@ -467,7 +485,7 @@ mod tests {
                 "a 200 with Content-Range",
                 200,
                 get.clone(),
-                with(|f| f.content_range = true),
+                with(HeadFields::CONTENT_RANGE),
                 exact(1),
                 false,
                 Evaluate(Some(Why::PartialContent)),
@@ -476,7 +494,7 @@ mod tests {
                 "no-store",
                 200,
                 get.clone(),
-                with(|f| f.no_store = true),
+                with(HeadFields::NO_STORE),
                 exact(1),
                 false,
                 Evaluate(Some(Why::NoStore)),
@@ -566,10 +584,7 @@ mod tests {
         };
         assert!(ask(200, HeadFields::default()));
         assert!(!ask(404, HeadFields::default()));
-        let stream = HeadFields {
-            streaming: true,
-            ..HeadFields::default()
-        };
+        let stream = HeadFields::with(HeadFields::STREAMING);
         assert!(!ask(200, stream));
     }
 
@@ -817,7 +832,7 @@ mod tests {
 
     fn facts(conditions: &[(&str, &str)], representation: Option<Representation>) -> RequestFacts {
         RequestFacts {
-            method: Method::GET,
+            head: false,
             conditions: crate::plan::request::Conditions::from(&map(conditions)),
             decisions: false,
             rare: representation.map(|representation| {
