@@ -9,11 +9,12 @@
 //! `ServeDir`'s modification time and size, so replicas serving copies made at different times
 //! agree on every tag, and a file changed to bytes of the same size under the same modification
 //! time (the Nix store's) gets a new one. The identity bytes carry the strong content tag; a
-//! gzip copy the compression layer made carries it weakened, `W/"…"` (one strong tag never
-//! names two byte sequences), and revalidates to a 304 with that weak tag. Nothing else sits
-//! between the layer and `ServeDir`: the layer judges the preconditions against the content tags
-//! and does not hand them on for `ServeDir` to judge again against its metadata tag. Without
-//! the feature `ServeDir`'s own validators are used.
+//! gzip copy the compression layer made carries the coded tag of the same version, `"…-gzip"`
+//! (RFC 9110 §8.8.3.3: one strong tag never names two byte sequences), and revalidates to a
+//! 304 with that tag. Nothing else sits between the layer and `ServeDir`: the layer evaluates
+//! the preconditions against the content tags and does not hand them on for `ServeDir` to
+//! evaluate again against its metadata tag. Without the feature `ServeDir`'s own validators are
+//! used.
 //!
 //! Serves DIR (or `$ROOT`; default: this crate's folder) on `$ADDR` (default 127.0.0.1:3003;
 //! port 0 takes a free one, printed on the first line). `MAX_AGE=N` adds

@@ -1,7 +1,7 @@
-//! The response future: Tower plumbing that carries out the plans of `request.rs` and
-//! `plan.rs`. Each state waits for one thing (the source, the inner service, the body, the
-//! inner service's readiness to be asked again); what to do once it is there is decided by the
-//! plan functions, and built by the head edits of `response.rs`.
+//! The response future: Tower plumbing that carries out the plans of `plan::request` and
+//! `plan::response`. Each state waits for one thing (the source, the inner service, the body,
+//! the inner service's readiness to be asked again); what to do once it is there is decided by
+//! the plan functions, and built by the head edits of `plan::head`.
 
 use std::future::Future;
 use std::marker::PhantomData;

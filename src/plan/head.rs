@@ -1,7 +1,7 @@
 //! Every edit the layer makes to a response head: the 304 and the 412 (from the inner
 //! service's head or from a validator source), the generated tag and its `Content-Length`,
-//! weakened tags, the source's validators, and modification dates that lie in the future.
-//! Which edit applies when is decided in `plan.rs`; here is only how.
+//! coded tags, the source's validators, and modification dates that lie in the future.
+//! Which edit applies when is decided in `plan::response`; here is only how.
 
 use std::time::SystemTime;
 

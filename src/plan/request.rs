@@ -115,7 +115,7 @@ impl FieldLines for Conditions {
     }
 }
 
-/// Every line of `headers`, for the table tests of `plan.rs`.
+/// Every line of `headers`, for the table tests of `plan::response`.
 #[cfg(test)]
 impl From<&HeaderMap> for Conditions {
     fn from(headers: &HeaderMap) -> Self {

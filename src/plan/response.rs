@@ -3,7 +3,7 @@
 //! an `OpenFileOutput`):
 //!
 //! 1. [`prepare_head`]: the edits every response gets before it is evaluated (the source's
-//!    validators, a future `Last-Modified`, weakened tags of re-encoded bodies);
+//!    validators, a future `Last-Modified`, the coded tags of content-coded bodies);
 //! 2. [`plan_response`]: pass it on untouched, evaluate it by the validators it carries, or read
 //!    its body to generate a tag first;
 //! 3. [`after_reading`]: what the body read says (tag it, or send what was read untagged);
