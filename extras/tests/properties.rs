@@ -151,6 +151,35 @@ fn validator(secs: u64) -> Option<u64> {
     (secs > 1).then_some(secs)
 }
 
+/// Whether a member's opaque part names the version `version`: verbatim, or as its coded tag
+/// (RFC 9110 §8.8.3.3's `"v1-gzip"`): `version` and then one or more `-coding`. The cases carry
+/// no `Accept-Encoding`, which accepts every coding.
+fn names_version(opaque: &[u8], version: &[u8]) -> bool {
+    const CODINGS: [&[u8]; 7] = [
+        b"gzip",
+        b"br",
+        b"zstd",
+        b"deflate",
+        b"compress",
+        b"x-gzip",
+        b"x-compress",
+    ];
+    let Some(mut rest) = opaque.strip_prefix(version) else {
+        return false;
+    };
+    // No coding name is a prefix of another followed by a dash, so the first that fits is the
+    // only one that can.
+    while let Some(after) = rest.strip_prefix(b"-") {
+        match CODINGS.iter().find(|coding| {
+            after.starts_with(coding) && matches!(after.get(coding.len()), None | Some(b'-'))
+        }) {
+            Some(coding) => rest = &after[coding.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 fn model(case: &Case) -> Outcome {
     // §13.2.1: methods that do not select a representation ignore preconditions.
     if matches!(
@@ -165,9 +194,10 @@ fn model(case: &Case) -> Outcome {
         .as_ref()
         .and_then(|c| c.last_modified.and_then(|(secs, _)| validator(secs)));
     let strong_match = |(weak, opaque): &(bool, Vec<u8>)| {
-        etag.is_some_and(|(cw, co)| !weak && !cw && opaque == co)
+        etag.is_some_and(|(cw, co)| !weak && !cw && names_version(opaque, co))
     };
-    let weak_match = |(_, opaque): &(bool, Vec<u8>)| etag.is_some_and(|(_, co)| opaque == co);
+    let weak_match =
+        |(_, opaque): &(bool, Vec<u8>)| etag.is_some_and(|(_, co)| names_version(opaque, co));
 
     // Step 1 / 2.
     let if_match = field_meaning(&case.if_match);

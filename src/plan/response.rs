@@ -681,7 +681,8 @@ mod tests {
                 Verdict::PreconditionFailed(Some(Precondition::IfUnmodifiedSince)),
             ),
             // A response without a tag may have one the layer could not compute (a HEAD
-            // around the router): a list of tags is evaluated against neither.
+            // around the router): a list of tags is evaluated against neither, and an
+            // If-Match list leaves the rest unevaluated.
             (
                 "untagged If-Match",
                 200,
@@ -711,6 +712,7 @@ mod tests {
                 &[],
                 P412,
             ),
+            // Unknown whether If-Match passed, a 304 by date would be a guess.
             (
                 "untagged with a date",
                 200,
@@ -718,6 +720,13 @@ mod tests {
                     ("if-match", "\"a\""),
                     ("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT"),
                 ],
+                &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                Send,
+            ),
+            (
+                "untagged, a date, no If-Match",
+                200,
+                &[("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
                 &[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")],
                 N304,
             ),

@@ -518,6 +518,9 @@ pub(crate) enum TagCondition {
     Any,
     /// The field value is a list of entity tags; how its best member names the current tag.
     List(Named),
+    /// The field value is a list without a member (`If-Match: ""`, or only commas): it names
+    /// no tag, whatever the current one is.
+    Empty,
     /// The field value is neither `*` nor a list of entity tags.
     Invalid,
 }
@@ -566,6 +569,7 @@ pub(crate) fn evaluate_tag_field<'a>(
     match (star, members) {
         (true, 1) => TagCondition::Any,
         (true, _) => TagCondition::Invalid,
+        (false, 0) => TagCondition::Empty,
         (false, _) => TagCondition::List(named),
     }
 }
@@ -835,7 +839,7 @@ mod tests {
     #[test]
     fn list_table() {
         use Comparison::{Strong, Weak};
-        use TagCondition::{Any, Invalid, List};
+        use TagCondition::{Any, Empty, Invalid, List};
         let hit = List(Named::Verbatim);
         let form = List(Named::Form);
         let miss = List(Named::No);
@@ -872,7 +876,9 @@ mod tests {
             (&[b", ,\"a\",,"], "\"a\"", Weak, hit),
             (&[b"\"a,b\""], "\"a,b\"", Weak, hit),
             (&[b"\"a,b\""], "\"a\"", Weak, miss),
-            (&[b""], "\"a\"", Weak, miss),
+            // A list without a member names no tag, whatever the current one is.
+            (&[b""], "\"a\"", Weak, Empty),
+            (&[b" , ,"], "\"a\"", Strong, Empty),
             (&[b"*"], "\"a\"", Weak, Any),
             (&[b" * "], "\"a\"", Strong, Any),
             (&[b"*, \"a\""], "\"a\"", Weak, Invalid),
