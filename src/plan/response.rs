@@ -106,9 +106,14 @@ impl HeadFields {
     }
 }
 
+/// Whether a `Content-Encoding` line names a coding: a member other than `identity` (a list's
+/// empty members are no members, RFC 9110 §5.6.1).
 fn is_content_coding(value: &HeaderValue) -> bool {
-    let coding = value.as_bytes().trim_ascii();
-    !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity")
+    value
+        .as_bytes()
+        .split(|&byte| byte == b',')
+        .map(<[u8]>::trim_ascii)
+        .any(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity"))
 }
 
 fn is_streaming(content_type: &HeaderValue) -> bool {
@@ -992,6 +997,28 @@ mod tests {
                 None,
                 &[],
                 &["etag: \"a\"", "content-encoding: identity"],
+                TagOrigin::Handler,
+            ),
+            // Nor is a list without a member (found by fuzzing).
+            (
+                "an empty coding list is no coding",
+                200,
+                &[("etag", "\"a\""), ("content-encoding", " , ")],
+                None,
+                &[],
+                &["etag: \"a\"", "content-encoding:  , "],
+                TagOrigin::Handler,
+            ),
+            (
+                "identity listed twice is no coding",
+                200,
+                &[
+                    ("etag", "\"a\""),
+                    ("content-encoding", "identity, identity"),
+                ],
+                None,
+                &[],
+                &["etag: \"a\"", "content-encoding: identity, identity"],
                 TagOrigin::Handler,
             ),
             (
