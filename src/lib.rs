@@ -69,7 +69,9 @@
 //!   Dates are accepted in all three HTTP-date forms and ignored when invalid, repeated, or
 //!   when the response has no `Last-Modified`. A response without an `ETag` (a HEAD around the
 //!   router, a body over the limit) may have one the layer could not compute, so a list of
-//!   tags is evaluated against neither: never a 412 for a tag GET carries.
+//!   tags is evaluated against neither: never a 412 for a tag GET carries, and with an
+//!   `If-Match` list nothing after it (a 304 would rest on a guess): the response goes out as
+//!   the app made it.
 //! - A 304 has no body and keeps every header but the content ones (`Content-Type`,
 //!   `Content-Length`, `Content-Encoding`, `Content-Language`, `Content-Range`,
 //!   `Transfer-Encoding`): `ETag` (the tag the client holds), `Cache-Control`, `Expires`,

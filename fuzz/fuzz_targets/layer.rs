@@ -362,7 +362,10 @@ fuzz_target!(|input: Input| {
         ([inner], [out]) if inner != out => {
             let inner = inner.as_bytes().trim_ascii();
             let out = out.as_bytes();
-            if out.strip_prefix(b"W/") == Some(inner) && inner.starts_with(b"\"") {
+            if out == inner {
+                // Only the whitespace around the value is gone: the same tag.
+                true
+            } else if out.strip_prefix(b"W/") == Some(inner) && inner.starts_with(b"\"") {
                 assert!(
                     (!codings.is_empty() && !all_named && status.is_success())
                         || status == StatusCode::NOT_MODIFIED,
