@@ -202,13 +202,20 @@ impl<S, O> Conditional<S, O> {
     fn call_without_inner<ReqBody, ResBody>(
         &mut self,
         step: FirstStep,
-        request: Request<ReqBody>,
+        mut request: Request<ReqBody>,
     ) -> ResponseFuture<S, ReqBody, ResBody, O>
     where
         S: Service<Request<ReqBody>> + Clone,
+        ReqBody: Default,
         ResBody: Body,
     {
         match (step, &self.config.source) {
+            // Taken by `call` itself; here only so that every step is answered as it says.
+            (FirstStep::CallInner, _) | (FirstStep::AskSource, None) => {
+                let (facts, again) = prepare_request(&mut request, &self.inner, &self.config, None);
+                let config = Arc::clone(&self.config);
+                ResponseFuture::call(&mut self.inner, request, facts, again, config)
+            }
             (FirstStep::AskSource, Some(source)) => {
                 let (parts, body) = request.into_parts();
                 let lookup = source.0.current(&parts);
@@ -219,7 +226,7 @@ impl<S, O> Conditional<S, O> {
                 let request = Request::from_parts(parts, body);
                 ResponseFuture::lookup(lookup, ready, request, Arc::clone(&self.config))
             }
-            _ => ResponseFuture::answered(
+            (FirstStep::RequirePrecondition, _) => ResponseFuture::answered(
                 precondition_required_response(&self.config),
                 Arc::clone(&self.config),
             ),
