@@ -518,8 +518,8 @@ pub(crate) enum TagCondition {
     Any,
     /// The field value is a list of entity tags; how its best member names the current tag.
     List(Named),
-    /// The field value is a list without a member (`If-Match: ""`, or only commas): it names
-    /// no tag, whatever the current one is.
+    /// The field value is a list without a member (empty, or only commas and spaces; `""` is
+    /// a member, the empty tag): it names no tag, whatever the current one is.
     Empty,
     /// The field value is neither `*` nor a list of entity tags.
     Invalid,
