@@ -344,17 +344,8 @@ fuzz_target!(|input: Input| {
         })
         .filter(|coding| !coding.is_empty() && coding.as_slice() != b"identity")
         .collect();
-    let named = [
-        "gzip",
-        "br",
-        "zstd",
-        "deflate",
-        "compress",
-        "x-gzip",
-        "x-compress",
-    ];
     let all_named = codings.iter().all(|coding| {
-        named
+        reference::CODINGS
             .iter()
             .any(|name| name.as_bytes() == coding.as_slice())
     });

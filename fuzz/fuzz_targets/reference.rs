@@ -116,7 +116,7 @@ pub fn seconds(time: SystemTime) -> Option<u64> {
 
 /// The content codings whose coded tags name a version (the crate's scheme, after RFC 9110
 /// §8.8.3.3's example: `"v1-gzip"` is the gzip copy of `"v1"`).
-const CODINGS: [&str; 7] = [
+pub const CODINGS: [&str; 7] = [
     "gzip",
     "br",
     "zstd",
