@@ -1214,6 +1214,27 @@ where
         self.skipped.push(format!("{check}: {why}"));
     }
 
+    /// Skips the checks only a sample write runs, from `first` on: the resource lost its strong
+    /// tag on the way, so there is no version left to write with.
+    fn skip_writes_from(&mut self, first: &str) {
+        // In the order `write_checks` runs them; `if-match-weak` and `if-match` are read checks
+        // too, which ran.
+        const WRITES: [&str; 6] = [
+            "stale-write",
+            "if-match-weak",
+            "if-none-match-star",
+            "if-match",
+            "gzip-write",
+            "lost-update",
+        ];
+        let from = WRITES.iter().position(|check| *check == first).unwrap_or(0);
+        for check in WRITES.iter().skip(from) {
+            if !check.starts_with("if-match") {
+                self.skip(check, "the resource has no strong ETag any more");
+            }
+        }
+    }
+
     fn found(&mut self, findings: Vec<Finding>) {
         self.findings.extend(findings);
     }
@@ -1611,7 +1632,9 @@ where
             .body(body)
     }
 
-    /// A write that must be refused with `status`, and write nothing.
+    /// A write that must be refused with `status`, and write nothing. Returns the resource as it
+    /// is afterwards, from which the next check starts (a write that went through moved its
+    /// tag); `None` when the service gave no answer (a finding of its own).
     async fn refused_write(
         &mut self,
         probe: Probe,
@@ -1620,20 +1643,16 @@ where
         check: &'static str,
         status: StatusCode,
         why: &str,
-    ) {
-        let Some(reply) = self.send(&probe).await else {
-            return;
-        };
+    ) -> Option<Reply> {
+        let reply = self.send(&probe).await?;
         let sent = self.sent(&probe);
-        let wrong = refused(rule, check, &sent, &reply, status, why);
-        let performed = reply.status.is_success();
-        self.found(wrong);
-        if performed {
-            return; // it wrote, and said so
-        }
-        if let Some(after) = self.send(&Probe::get()).await {
+        self.found(refused(rule, check, &sent, &reply, status, why));
+        let after = self.send(&Probe::get()).await?;
+        // A write that went through said so: only a refusal must have left it unchanged.
+        if !reply.status.is_success() {
             self.found(unchanged(rule, check, &sent, &reply, before, &after));
         }
+        Some(after)
     }
 
     async fn write_checks(&mut self, full: Reply, gzip: Option<Reply>) {
@@ -1652,66 +1671,73 @@ where
 
         if self.audit.requires_preconditions {
             let probe = self.write_probe();
-            self.refused_write(
-                probe,
-                &current,
-                R_PRECONDITION_REQUIRED,
-                "precondition-required",
-                StatusCode::PRECONDITION_REQUIRED,
-                "the write names no version, and preconditions are required",
-            )
-            .await;
-            match self.send(&Probe::get()).await {
-                Some(reply) => current = reply,
-                None => return,
-            }
+            let Some(after) = self
+                .refused_write(
+                    probe,
+                    &current,
+                    R_PRECONDITION_REQUIRED,
+                    "precondition-required",
+                    StatusCode::PRECONDITION_REQUIRED,
+                    "the write names no version, and preconditions are required",
+                )
+                .await
+            else {
+                return;
+            };
+            current = after;
         } else {
             self.skip(
                 "precondition-required",
                 "preconditions are not required (Audit::requires_preconditions)",
             );
         }
-        // The tag to write with: the current one (a write the 428 check let through moved it).
-        let Some(tag) = current.tag().filter(|tag| !tag.is_weak()) else {
-            return;
-        };
 
-        let stale = self.write_probe().with(header::IF_MATCH, unknown_tag(&tag));
-        self.refused_write(
-            stale,
-            &current,
-            R_IF_MATCH,
-            "stale-write",
-            StatusCode::PRECONDITION_FAILED,
-            "If-Match names a version that is not the current one",
-        )
-        .await;
-        let weak = self.write_probe().with(header::IF_MATCH, weak_form(&tag));
-        self.refused_write(
-            weak,
-            &current,
-            R_IF_MATCH,
-            "if-match-weak",
-            StatusCode::PRECONDITION_FAILED,
-            "If-Match uses the strong comparison, which a weak tag never passes",
-        )
-        .await;
-        let create_only = self.write_probe().with(header::IF_NONE_MATCH, "*");
-        self.refused_write(
-            create_only,
-            &current,
-            R_IF_NONE_MATCH,
-            "if-none-match-star",
-            StatusCode::PRECONDITION_FAILED,
-            "If-None-Match: * asks to create, and the resource exists",
-        )
-        .await;
+        // Each refusal is checked against the resource as the previous check left it, with
+        // its current tag.
+        type Value = fn(&EntityTag) -> String;
+        let refusals: [(&'static str, &'static str, HeaderName, Value, &str); 3] = [
+            (
+                R_IF_MATCH,
+                "stale-write",
+                header::IF_MATCH,
+                |tag| unknown_tag(tag).to_owned(),
+                "If-Match names a version that is not the current one",
+            ),
+            (
+                R_IF_MATCH,
+                "if-match-weak",
+                header::IF_MATCH,
+                weak_form,
+                "If-Match uses the strong comparison, which a weak tag never passes",
+            ),
+            (
+                R_IF_NONE_MATCH,
+                "if-none-match-star",
+                header::IF_NONE_MATCH,
+                |_| "*".to_owned(),
+                "If-None-Match: * asks to create, and the resource exists",
+            ),
+        ];
+        for (rule, check, name, value, why) in refusals {
+            let Some(tag) = current.tag().filter(|tag| !tag.is_weak()) else {
+                self.skip_writes_from(check);
+                return;
+            };
+            let probe = self.write_probe().with(name, value(&tag));
+            let status = StatusCode::PRECONDITION_FAILED;
+            let Some(after) = self
+                .refused_write(probe, &current, rule, check, status, why)
+                .await
+            else {
+                return;
+            };
+            current = after;
+        }
 
         // A write naming the current version goes through.
-        let Some(before) = self.send(&Probe::get()).await else {
-            return;
-        };
+        let before = current;
         let Some(tag) = before.tag().filter(|tag| !tag.is_weak()) else {
+            self.skip_writes_from("if-match");
             return;
         };
         let probe = self.write_probe().with(header::IF_MATCH, tag.to_string());
@@ -1798,42 +1824,41 @@ where
         let mut both = Vec::new();
         let mut neither = Vec::new();
         let mut sent = String::new();
+        // A round that cannot be run ends the rounds; those run so far are still reported.
         for round in 1..=rounds {
             let Some(current) = self.send(&Probe::get()).await else {
-                return;
+                break;
             };
             let Some(tag) = current.tag().filter(|tag| !tag.is_weak()) else {
-                return;
+                if round == 1 {
+                    self.skip_writes_from("lost-update");
+                }
+                break;
             };
             let probe = self.write_probe().with(header::IF_MATCH, tag.to_string());
             sent = format!("two concurrent {}", self.sent(&probe));
-            let (first, second) = match (self.request(&probe), self.request(&probe)) {
-                (Ok(first), Ok(second)) => (first, second),
-                (Err(error), _) | (_, Err(error)) => {
-                    self.found(vec![Finding::new(
-                        R_RESPONSE,
-                        "no-response",
-                        sent,
-                        error,
-                        "a complete response",
-                    )]);
-                    return;
+            let exchanged = match (self.request(&probe), self.request(&probe)) {
+                (Ok(first), Ok(second)) => {
+                    let mut a = self.service.clone();
+                    let mut b = self.service.clone();
+                    match join(exchange(&mut a, first), exchange(&mut b, second)).await {
+                        (Ok(first), Ok(second)) => Ok((first, second)),
+                        (Err(error), _) | (_, Err(error)) => Err(error),
+                    }
                 }
+                (Err(error), _) | (_, Err(error)) => Err(error),
             };
-            let mut a = self.service.clone();
-            let mut b = self.service.clone();
-            let (first, second) = join(exchange(&mut a, first), exchange(&mut b, second)).await;
-            let (first, second) = match (first, second) {
-                (Ok(first), Ok(second)) => (first, second),
-                (Err(error), _) | (_, Err(error)) => {
+            let (first, second) = match exchanged {
+                Ok(replies) => replies,
+                Err(error) => {
                     self.found(vec![Finding::new(
                         R_RESPONSE,
                         "no-response",
-                        sent,
+                        &sent,
                         error,
                         "a complete response",
                     )]);
-                    return;
+                    break;
                 }
             };
             let statuses = format!(

@@ -546,6 +546,21 @@ async fn a_write_that_ignores_if_match_is_found() {
     }
 }
 
+/// A write that takes a weak tag for a strong one is found by that check alone: each refused
+/// write after it is judged against the resource as the weak write left it.
+#[tokio::test]
+async fn a_write_that_compares_if_match_weakly_is_found_by_that_check_alone() {
+    let audit = Audit::new("/weak-if-match").write(Method::PUT, "new text");
+    let reports = both_ways!(audit, fixtures::weak_if_match());
+    assert_found(&reports, "if-match-weak", "RFC 9110 §13.1.1");
+    for (how, report) in &reports {
+        assert_eq!(checks(report), ["if-match-weak"], "{how}:\n{report}");
+        for check in ["stale-write", "if-none-match-star", "lost-update"] {
+            assert!(ran(report, check), "{how}: {check} did not run:\n{report}");
+        }
+    }
+}
+
 /// Every request alone is answered right; only the two concurrent writers show the gap
 /// between the check and the write.
 #[tokio::test]

@@ -22,6 +22,9 @@
 //!   one), then awaits (the database work) before writing, outside any lock: every request
 //!   alone is answered right, and two concurrent writers holding one tag both win. Only the
 //!   concurrent writers show it.
+//! - `/weak-if-match` (`PUT`): a write that compares `If-Match` weakly (it drops `W/`), so a
+//!   client holding only a weak tag overwrites (RFC 9110 §13.1.1 asks for the strong
+//!   comparison); everything else, the lock included, is right.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,6 +54,7 @@ pub fn all() -> Router {
         .merge(no_conditional())
         .merge(ignores_if_match())
         .merge(check_then_write())
+        .merge(weak_if_match())
 }
 
 /// `/own-304`, behind the layer: the handler's own 304 lacks its 200's `Cache-Control`.
@@ -160,6 +164,29 @@ pub fn check_then_write() -> Router {
     }
     Router::new()
         .route("/check-then-write", get(show).put(put))
+        .with_state(Version::new(Mutex::new(1)))
+        .layer(ConditionalLayer::new())
+}
+
+/// `/weak-if-match`: checks and writes under one lock, but takes `W/"v1"` for `"v1"`.
+pub fn weak_if_match() -> Router {
+    async fn put(State(version): State<Version>, headers: HeaderMap) -> StatusCode {
+        let mut current = version.lock().unwrap_or_else(PoisonError::into_inner);
+        if headers.contains_key(header::IF_NONE_MATCH) {
+            return StatusCode::PRECONDITION_FAILED; // `*`: it exists
+        }
+        if let Some(held) = headers.get(header::IF_MATCH) {
+            let held = held.as_bytes();
+            let held = held.strip_prefix(b"W/").unwrap_or(held); // should compare strongly
+            if held != tag(*current).as_bytes() {
+                return StatusCode::PRECONDITION_FAILED;
+            }
+        }
+        *current += 1;
+        StatusCode::NO_CONTENT
+    }
+    Router::new()
+        .route("/weak-if-match", get(show).put(put))
         .with_state(Version::new(Mutex::new(1)))
         .layer(ConditionalLayer::new())
 }
