@@ -158,7 +158,7 @@ impl fmt::Debug for Skip {
 /// What the layer's settings say of writes: the methods that may create a missing resource
 /// (RFC 9110 §13.2.1), the methods that must be conditional (RFC 6585 §3), and whether refusals
 /// carry problem details (RFC 9457).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct WriteRules {
     /// `None` for the default, PUT.
     pub(crate) creating: Option<Vec<Method>>,
@@ -166,7 +166,21 @@ pub(crate) struct WriteRules {
     pub(crate) problem_details: bool,
 }
 
+impl Default for WriteRules {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 impl WriteRules {
+    /// The rules of a layer that sets none of them, which a handler's
+    /// [`Preconditions`](crate::Preconditions) follows when no layer told it otherwise.
+    pub(crate) const DEFAULT: Self = Self {
+        creating: None,
+        required: Vec::new(),
+        problem_details: false,
+    };
+
     /// Whether `method` may create a missing resource.
     pub(crate) fn creates(&self, method: &Method) -> bool {
         match &self.creating {
@@ -177,7 +191,7 @@ impl WriteRules {
 
     /// Whether `method` needs a precondition (RFC 6585 §3).
     pub(crate) fn requires(&self, method: &Method) -> bool {
-        !self.required.is_empty() && self.required.contains(method)
+        self.required.contains(method)
     }
 
     /// Whether any rule differs from its default: a request then has more to check before it
@@ -187,7 +201,8 @@ impl WriteRules {
     }
 
     /// Whether a handler's [`Preconditions`](crate::Preconditions) must be told these rules (a
-    /// request extension): only when they differ from the defaults it assumes.
+    /// request extension): only when they differ from [`WriteRules::DEFAULT`], which it
+    /// assumes.
     pub(crate) fn differ_for_handlers(&self) -> bool {
         self.problem_details || self.creating.is_some()
     }

@@ -25,8 +25,8 @@ use crate::plan::head::{
     remove_content_fields, representation_not_modified, set_generated_tag,
 };
 use crate::plan::request::{
-    Answer, RequestFacts, RequestPlan, SourcePlan, plan_request, plan_with_source,
-    remove_epoch_dates, remove_preconditions,
+    Answer, RequestFacts, RequestPlan, SourcePlan, has_write_preconditions, plan_request,
+    plan_with_source, remove_epoch_dates, remove_preconditions,
 };
 use crate::plan::response::{
     AfterReading, ReadEnd, ResponsePlan, Verdict, after_reading, plan_response, prepare_head,
@@ -173,7 +173,7 @@ where
     S: Clone,
     ReqBody: Default,
 {
-    if config.write_rules_set && config.write.differ_for_handlers() {
+    if config.write.differ_for_handlers() && has_write_preconditions(request.headers()) {
         // What a handler's `Preconditions::check` must follow of the layer's settings.
         insert_handler_settings(request, config);
     }
@@ -398,14 +398,9 @@ fn respond_to<B: Body>(
             Decision::passed(PassReason::Status),
         )),
         // Nothing to evaluate, nothing to record: sent as it is.
-        ResponsePlan::Evaluate(_)
-            if request.conditions().is_none() && !Decision::wanted(request.decisions) =>
-        {
-            Next::Respond(Response::from_parts(
-                head,
-                ConditionalBody::pass_through(body),
-            ))
-        }
+        ResponsePlan::Evaluate(_) if request.nothing_to_evaluate() => Next::Respond(
+            Response::from_parts(head, ConditionalBody::pass_through(body)),
+        ),
         ResponsePlan::Evaluate(passed) => {
             let decision = Decision {
                 passed,
@@ -555,8 +550,7 @@ impl VerdictInputs<'_> {
         size: impl FnOnce() -> Option<u64>,
     ) -> Verdict {
         let request = self.request;
-        // Nothing to evaluate, nothing to record.
-        if request.conditions().is_none() && !Decision::wanted(request.decisions) {
+        if request.nothing_to_evaluate() {
             return Verdict::Send;
         }
         let suffix = usize::from(self.tag_suffix);

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response, StatusCode, request};
 
-use crate::config::Config;
+use crate::config::{Config, WriteRules};
 use crate::plan::head::{refusal_head, representation_not_modified};
 use crate::plan::request::Conditions;
 use crate::rfc::precondition::evaluate;
@@ -93,9 +93,13 @@ pub struct Preconditions {
 }
 
 /// What [`Preconditions`] follows of the layer in front of the handler, passed as a request
-/// extension when it differs from the defaults (PUT creates; no problem details).
+/// extension when it differs from [`WriteRules::DEFAULT`] and the request has a precondition
+/// it changes the answer to (without one, `check` lets every request go on).
 #[derive(Clone, Debug)]
 pub(crate) struct HandlerSettings(Arc<Config>);
+
+/// What a handler follows without a layer's settings.
+static DEFAULT_RULES: WriteRules = WriteRules::DEFAULT;
 
 impl From<&Arc<Config>> for HandlerSettings {
     fn from(config: &Arc<Config>) -> Self {
@@ -282,11 +286,11 @@ impl Preconditions {
     /// # }
     /// ```
     pub fn check(&self, current: Option<&Representation>) -> Result<(), Early> {
-        let config = self.settings.as_ref().map(|settings| &*settings.0);
-        let creates = config.map_or(self.method == Method::PUT, |config| {
-            config.write.creates(&self.method)
-        });
-        if current.is_none() && !creates {
+        let rules = self
+            .settings
+            .as_ref()
+            .map_or(&DEFAULT_RULES, |settings| &settings.0.write);
+        if current.is_none() && !rules.creates(&self.method) {
             return Ok(());
         }
         let validators = current.map(Representation::validators);
@@ -305,9 +309,11 @@ impl Preconditions {
                 body: None,
             }),
             (Outcome::NotModified | Outcome::PreconditionFailed, _) => {
-                let problem_details = config.is_some_and(|config| config.write.problem_details);
-                let (head, body) =
-                    refusal_head(Refusal::Failed(evaluation.by), validators, problem_details);
+                let (head, body) = refusal_head(
+                    Refusal::Failed(evaluation.by),
+                    validators,
+                    rules.problem_details,
+                );
                 Err(Early {
                     head: Box::new(head),
                     body,

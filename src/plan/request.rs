@@ -19,6 +19,7 @@ use crate::rfc::fields::{FieldLines, parse_date, remove_present, validator_secon
 use crate::Outcome;
 use crate::Representation;
 use crate::config::WriteRules;
+use crate::decision::Decision;
 use crate::rfc::precondition::{CONDITIONAL_HEADERS, evaluate};
 use crate::rfc::problem::Refusal;
 use crate::rfc::range::{if_range_allows_range, may_ask_again};
@@ -138,6 +139,12 @@ impl RequestFacts {
     /// The request's precondition fields (and `If-Range`), if any.
     pub(crate) fn conditions(&self) -> Option<&Conditions> {
         (!self.conditions.is_empty()).then_some(&self.conditions)
+    }
+
+    /// Whether a response to this request is sent as it is: no precondition to evaluate and
+    /// no decision to record.
+    pub(crate) fn nothing_to_evaluate(&self) -> bool {
+        self.conditions.is_empty() && !Decision::wanted(self.decisions)
     }
 
     pub(crate) fn uri(&self) -> Option<&Uri> {
@@ -303,9 +310,9 @@ pub(crate) fn guards_write(headers: &HeaderMap, last_modified_known: bool) -> bo
         || last_modified_known && headers.contains_key(IF_UNMODIFIED_SINCE)
 }
 
-/// A request without a source's answer that must be conditional and is not: 428 before the
-/// inner service runs. Without a source no modification date is known, so only `If-Match` and
-/// `If-None-Match: *` count.
+/// A request that must be conditional and is not, where no modification date is known (no
+/// source, or a source that knows of no resource): 428 before the inner service runs. Only
+/// `If-Match` and `If-None-Match: *` count.
 fn precondition_required(method: &Method, headers: &HeaderMap, rules: &WriteRules) -> bool {
     rules.requires(method) && !guards_write(headers, false)
 }
@@ -364,7 +371,6 @@ pub(crate) fn plan_with_source(
     rules: &WriteRules,
 ) -> SourcePlan {
     let safe = *method == Method::GET || *method == Method::HEAD;
-    let required = rules.requires(method);
     let representation = match current {
         Ok(Current::Exists(representation)) => representation,
         // RFC 9110 §13.2.1: preconditions apply only where the response would be 2xx (or
@@ -374,7 +380,7 @@ pub(crate) fn plan_with_source(
             return SourcePlan::UNCHECKED;
         }
         Ok(Current::Missing) => {
-            if required && !guards_write(headers, false) {
+            if precondition_required(method, headers, rules) {
                 return SourcePlan::refused(Refusal::Required, None);
             }
             let evaluation = evaluate(method, headers, None);
@@ -391,14 +397,14 @@ pub(crate) fn plan_with_source(
             return SourcePlan::refused(Refusal::Unchecked, None);
         }
         Ok(Current::Unknown) | Err(_) => {
-            if required && !guards_write(headers, false) {
+            if precondition_required(method, headers, rules) {
                 return SourcePlan::refused(Refusal::Required, None);
             }
             return SourcePlan::UNCHECKED;
         }
     };
     let validators = representation.validators();
-    if required && !guards_write(headers, validators.last_modified.is_some()) {
+    if rules.requires(method) && !guards_write(headers, validators.last_modified.is_some()) {
         return SourcePlan::refused(Refusal::Required, Some(validators));
     }
     let evaluation = evaluate(method, headers, Some(validators.borrowed()));
