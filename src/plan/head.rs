@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, response};
 
 use crate::rfc::etag::{EntityTag, TagRef, coded_tag, held_tag};
 use crate::rfc::fields::{
-    FieldLines, content_length, http_date, parse_date, remove_present, single_value,
+    FieldLines, content_length, http_date, members, parse_date, remove_present, single_value,
     validator_seconds,
 };
 use crate::rfc::precondition::coding_counts;
@@ -270,10 +270,7 @@ pub(crate) fn carry_the_held_tag(
 /// Adds `accept-encoding` to `Vary` unless it is there (or `Vary: *` is).
 pub(crate) fn vary_on_accept_encoding(headers: &mut HeaderMap) {
     let listed = headers.get_all(VARY).iter().any(|value| {
-        value
-            .as_bytes()
-            .split(|&byte| byte == b',')
-            .map(<[u8]>::trim_ascii)
+        members(value)
             .any(|member| member == b"*" || member.eq_ignore_ascii_case(b"accept-encoding"))
     });
     if !listed {

@@ -29,7 +29,7 @@ use crate::plan::head::{
 };
 use crate::plan::request::RequestFacts;
 use crate::rfc::etag::coding_suffix;
-use crate::rfc::fields::{FieldLines, has_member, starts_with_ignore_case};
+use crate::rfc::fields::{FieldLines, content_codings, has_member, starts_with_ignore_case};
 use crate::rfc::precondition::{Outcome, Precondition, ValidatorsRef, evaluate};
 use crate::rfc::range::if_range_names;
 
@@ -86,7 +86,8 @@ impl HeadFields {
             } else if name == CONTENT_LENGTH {
                 fields.content_fields.add(ContentFields::LENGTH);
             } else if name == CONTENT_ENCODING {
-                fields.add_if(Self::CONTENT_CODED, is_content_coding(value));
+                let coded = content_codings(std::iter::once(value)).next().is_some();
+                fields.add_if(Self::CONTENT_CODED, coded);
                 fields.content_fields.add(ContentFields::ENCODING);
             } else if name == CONTENT_TYPE {
                 fields.add_if(Self::STREAMING, is_streaming(value));
@@ -104,16 +105,6 @@ impl HeadFields {
         }
         fields
     }
-}
-
-/// Whether a `Content-Encoding` line names a coding: a member other than `identity` (a list's
-/// empty members are no members, RFC 9110 §5.6.1).
-fn is_content_coding(value: &HeaderValue) -> bool {
-    value
-        .as_bytes()
-        .split(|&byte| byte == b',')
-        .map(<[u8]>::trim_ascii)
-        .any(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity"))
 }
 
 fn is_streaming(content_type: &HeaderValue) -> bool {

@@ -16,6 +16,8 @@ use std::str::FromStr;
 
 use http::HeaderValue;
 
+use crate::rfc::fields::content_codings;
+
 /// An entity tag: the opaque validator of the `ETag` header (RFC 9110 §8.8.3).
 ///
 /// `PartialEq` is octet-for-octet identity (same weakness, same opaque tag). The two comparison
@@ -330,18 +332,12 @@ const CODINGS: [&[u8]; 7] = [
 /// coding is not one of [`CODINGS`]: such a tag is weakened instead.
 pub(crate) fn coding_suffix<'a>(codings: impl Iterator<Item = &'a HeaderValue>) -> Option<Vec<u8>> {
     let mut suffix = Vec::new();
-    for line in codings {
-        for coding in line.as_bytes().split(|&byte| byte == b',') {
-            let coding = coding.trim_ascii();
-            if coding.is_empty() || coding.eq_ignore_ascii_case(b"identity") {
-                continue;
-            }
-            let known = CODINGS
-                .iter()
-                .find(|known| coding.eq_ignore_ascii_case(known))?;
-            suffix.push(b'-');
-            suffix.extend_from_slice(known);
-        }
+    for coding in content_codings(codings) {
+        let known = CODINGS
+            .iter()
+            .find(|known| coding.eq_ignore_ascii_case(known))?;
+        suffix.push(b'-');
+        suffix.extend_from_slice(known);
     }
     (!suffix.is_empty()).then_some(suffix)
 }

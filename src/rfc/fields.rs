@@ -111,13 +111,48 @@ pub(crate) fn parse_digits(value: &HeaderValue) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-/// Whether a comma-separated list field value has `token` as one of its members, compared
-/// without regard to case (`Cache-Control: private, no-store`).
-pub(crate) fn has_member(value: &HeaderValue, token: &[u8]) -> bool {
+/// The members of a comma-separated list field value, without the whitespace around them; a
+/// list's empty members are no members (RFC 9110 §5.6.1).
+pub(crate) fn members(value: &HeaderValue) -> impl Iterator<Item = &[u8]> {
     value
         .as_bytes()
         .split(|&byte| byte == b',')
-        .any(|member| member.trim_ascii().eq_ignore_ascii_case(token))
+        .map(<[u8]>::trim_ascii)
+        .filter(|member| !member.is_empty())
+}
+
+/// Whether a comma-separated list field value has `token` as one of its members, compared
+/// without regard to case (`Cache-Control: private, no-store`).
+pub(crate) fn has_member(value: &HeaderValue, token: &[u8]) -> bool {
+    members(value).any(|member| member.eq_ignore_ascii_case(token))
+}
+
+/// The content codings that `Content-Encoding` lines name, in the order they were applied:
+/// every member but `identity`, which is no coding (RFC 9110 §8.4.1).
+pub(crate) fn content_codings<'a>(
+    lines: impl Iterator<Item = &'a HeaderValue>,
+) -> impl Iterator<Item = &'a [u8]> {
+    lines
+        .flat_map(members)
+        .filter(|coding| !coding.eq_ignore_ascii_case(b"identity"))
+}
+
+/// The members of `Accept-Encoding` lines with their weights in thousandths (RFC 9110 §12.5.3,
+/// §12.4.2): 1000 where none is given; a member whose weight is malformed is left out.
+pub(crate) fn weighted_members<'a>(
+    lines: impl Iterator<Item = &'a HeaderValue>,
+) -> impl Iterator<Item = (&'a str, u16)> {
+    lines
+        .filter_map(|line| line.to_str().ok())
+        .flat_map(|line| line.split(','))
+        .filter_map(|member| {
+            let (name, weight) = match member.split_once(';') {
+                Some((name, weight)) => (name, parse_qvalue(weight.trim())?),
+                None => (member, 1000),
+            };
+            let name = name.trim();
+            (!name.is_empty()).then_some((name, weight))
+        })
 }
 
 /// `q=0`, `q=1`, `q=0.5`, … with at most three decimals, as thousandths (RFC 9110 §12.4.2);
@@ -155,38 +190,26 @@ pub(crate) fn accepts_coding<'a>(
     lines: impl Iterator<Item = &'a HeaderValue>,
     coding: &[u8],
 ) -> bool {
-    let canonical = |name: &[u8]| -> Vec<u8> {
-        let name = name.to_ascii_lowercase();
-        if name == b"x-gzip" {
-            b"gzip".to_vec()
+    // `x-gzip` is `gzip`; otherwise names compare without regard to case.
+    fn canonical(name: &[u8]) -> &[u8] {
+        if name.eq_ignore_ascii_case(b"x-gzip") {
+            b"gzip"
         } else {
             name
         }
-    };
-    let wanted = canonical(coding);
-    let (mut any_line, mut listed, mut star) = (false, None, None);
-    for line in lines {
-        any_line = true;
-        let Ok(line) = line.to_str() else { continue };
-        for member in line.split(',') {
-            let mut parts = member.splitn(2, ';');
-            let name = parts.next().unwrap_or_default().trim();
-            let q = match parts.next() {
-                Some(q) => match parse_qvalue(q.trim()) {
-                    Some(q) => q,
-                    None => continue,
-                },
-                None => 1000,
-            };
-            if name == "*" {
-                star = Some(q);
-            } else if canonical(name.as_bytes()) == wanted {
-                listed = Some(q);
-            }
-        }
     }
-    if !any_line {
+    let wanted = canonical(coding);
+    let mut lines = lines.peekable();
+    if lines.peek().is_none() {
         return true;
+    }
+    let (mut listed, mut star) = (None, None);
+    for (name, q) in weighted_members(lines) {
+        if name == "*" {
+            star = Some(q);
+        } else if canonical(name.as_bytes()).eq_ignore_ascii_case(wanted) {
+            listed = Some(q);
+        }
     }
     listed.or(star).is_some_and(|q| q > 0)
 }
@@ -325,8 +348,49 @@ mod tests {
             "a malformed weight drops the member"
         );
         assert!(!accepts(&[""], b"gzip"));
+        assert!(accepts(&["X-GZIP;q=0.5"], b"gzip"));
+        assert!(accepts(&["gzip"], b"x-gzip"));
+    }
+
+    #[test]
+    fn q_values() {
         assert_eq!(parse_qvalue("q=0.5"), Some(500));
-        assert_eq!(parse_qvalue("q=1.000"), Some(1000));
+        assert_eq!(parse_qvalue("q=1"), Some(1000));
+        assert_eq!(parse_qvalue("q=0.25"), Some(250));
+        assert_eq!(parse_qvalue("Q=1.000"), Some(1000));
         assert_eq!(parse_qvalue("q=1.001"), None);
+        assert_eq!(parse_qvalue("q=0.1234"), None);
+        assert_eq!(parse_qvalue("q=.5"), None);
+    }
+
+    #[test]
+    fn list_members() {
+        let codings = |lines: &[&'static str]| -> Vec<Vec<u8>> {
+            let lines: Vec<HeaderValue> = lines
+                .iter()
+                .map(|line| HeaderValue::from_static(line))
+                .collect();
+            content_codings(lines.iter()).map(<[u8]>::to_vec).collect()
+        };
+        assert_eq!(codings(&["gzip"]), [b"gzip".to_vec()]);
+        assert_eq!(
+            codings(&[" gzip , br", "zstd"]),
+            [b"gzip".to_vec(), b"br".to_vec(), b"zstd".to_vec()]
+        );
+        assert!(codings(&["", " , ", "identity", "IDENTITY, "]).is_empty());
+        let weighted = |line: &'static str| -> Vec<(String, u16)> {
+            let line = HeaderValue::from_static(line);
+            weighted_members(std::iter::once(&line))
+                .map(|(name, q)| (name.to_owned(), q))
+                .collect()
+        };
+        assert_eq!(
+            weighted("gzip;q=0.5, br , ,zstd;q=2, *;q=0"),
+            [
+                ("gzip".to_owned(), 500),
+                ("br".to_owned(), 1000),
+                ("*".to_owned(), 0)
+            ]
+        );
     }
 }
