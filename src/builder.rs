@@ -29,21 +29,15 @@ use crate::ConditionalLayer;
 /// # }
 /// ```
 pub trait ServiceBuilderExt<L>: sealed::Sealed<L> + Sized {
-    /// Adds [`ConditionalLayer::new()`]: the default configuration.
+    /// Adds [`ConditionalLayer::new()`]: the default configuration (the trait's example
+    /// serves a request through it).
     ///
     /// ```
-    /// use axum::{Router, body::Body, routing::get};
-    /// use http::{Request, header};
-    /// use tower::{ServiceBuilder, ServiceExt};
+    /// use tower::ServiceBuilder;
     /// use tower_conditional::ServiceBuilderExt;
     ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let router: Router = Router::new().route("/", get(|| async { "Hello" }));
-    /// let service = ServiceBuilder::new().conditional().service(router.with_state(()));
-    /// let response = service.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
-    /// assert!(response.headers().contains_key(header::ETAG));
-    /// # }
+    /// let builder = ServiceBuilder::new().conditional(); // `.layer(ConditionalLayer::new())`
+    /// # let _ = builder;
     /// ```
     fn conditional(self) -> ServiceBuilder<Stack<ConditionalLayer, L>>;
 }

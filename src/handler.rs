@@ -25,10 +25,12 @@
 //! # }
 //! ```
 //!
-//! The same call makes a write a compare-and-swap: called inside the transaction or lock the
-//! write happens in, against the version read there, it evaluates the request's `If-Match` (or
-//! `If-None-Match: *`) against what the write would replace, so of two writers holding one
-//! tag exactly one wins ([`Preconditions::check`] shows it with SQL).
+//! The same call makes a write a compare-and-swap: called where nothing can change the
+//! version until the write is done (under the lock the write takes, after `SELECT … FOR
+//! UPDATE`, or again after an `UPDATE … WHERE version = $read` that changed no row), against
+//! the version read there, it evaluates the request's `If-Match` (or `If-None-Match: *`)
+//! against what the write would replace, so of two writers holding one tag exactly one wins
+//! ([`Preconditions::check`] shows it with SQL).
 //!
 //! Without a framework, build it from the request with [`Preconditions::from_parts`].
 
@@ -264,13 +266,16 @@ impl Preconditions {
     ///     Representation::new().with_etag(EntityTag::strong(format!("v{version}")).unwrap())
     /// }
     ///
-    /// async fn write(State(store): State<Store>, preconditions: Preconditions) -> Result<StatusCode, Early> {
+    /// async fn write(State(store): State<Store>, preconditions: Preconditions)
+    ///     -> Result<(Representation, StatusCode), Early>
+    /// {
     ///     // BEGIN; SELECT version FROM docs WHERE id = $1 FOR UPDATE;
     ///     let mut version = store.lock().await;
     ///     preconditions.check(Some(&representation(*version)))?; // 412 when it moved on
     ///     // UPDATE docs SET body = $2, version = version + 1 WHERE id = $1 AND version = $3; COMMIT;
     ///     *version += 1;
-    ///     Ok(StatusCode::NO_CONTENT)
+    ///     // The new version's tag, for the client's next write.
+    ///     Ok((representation(*version), StatusCode::NO_CONTENT))
     /// }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -278,7 +283,9 @@ impl Preconditions {
     /// let store: Store = Arc::new(Mutex::new(1));
     /// let app = Router::new().route("/doc", put(write)).with_state(store.clone());
     /// let update = || Request::put("/doc").header(header::IF_MATCH, "\"v1\"").body(Body::empty()).unwrap();
-    /// assert_eq!(app.clone().oneshot(update()).await.unwrap().status(), StatusCode::NO_CONTENT);
+    /// let written = app.clone().oneshot(update()).await.unwrap();
+    /// assert_eq!(written.status(), StatusCode::NO_CONTENT);
+    /// assert_eq!(written.headers()[header::ETAG], "\"v2\"");
     /// // v1 is gone: the second write with the same If-Match is refused, and nothing is written.
     /// assert_eq!(app.oneshot(update()).await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
     /// assert_eq!(*store.lock().await, 2);

@@ -103,7 +103,6 @@ impl TryFrom<ETag> for EntityTag {
     }
 }
 
-/// Typed-header constructors and views (feature `headers`).
 #[cfg(test)]
 mod tests {
     use super::*;

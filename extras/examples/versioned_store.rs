@@ -311,17 +311,6 @@ pub fn version_tag(version: i64) -> EntityTag {
     EntityTag::strong(format!("v{version}")).unwrap_or_else(|_| unreachable!("digits are etagc"))
 }
 
-/// The version a tag names, if it is one of [`version_tag`]'s.
-pub fn tag_version(tag: &EntityTag) -> Option<i64> {
-    if tag.is_weak() {
-        return None;
-    }
-    std::str::from_utf8(tag.opaque().strip_prefix(b"v")?)
-        .ok()?
-        .parse()
-        .ok()
-}
-
 /// What every answer about a version of an item carries, declared once: its tag, and the
 /// headers its 200 carries and its 304 must repeat (RFC 9110 §15.4.5). `Vary:
 /// accept-encoding`: the layer's compression makes the 200 vary by it.
