@@ -8,6 +8,8 @@
 #![cfg(all(feature = "audit", feature = "axum"))]
 
 mod common;
+#[path = "common/docs.rs"]
+mod docs;
 
 #[path = "../examples/audit.rs"]
 #[allow(dead_code)]
@@ -17,22 +19,17 @@ mod audit_example;
 #[allow(dead_code)]
 mod fixtures;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use common::{BoxError, TempDir, WAIT, at, ran};
+use docs::{Docs, routes, with_source};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY};
 use http::{HeaderValue, Method, StatusCode, Uri};
-use tokio::sync::Mutex;
 use tower::ServiceBuilder;
 use tower_conditional::audit::{Audit, Report};
-use tower_conditional::source::{Current, ValidatorSource};
 use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
 use tower_http::compression::CompressionLayer;
 
@@ -229,89 +226,11 @@ async fn a_deep_etag_handler_is_clean() {
     assert_clean("around the router", &around);
 }
 
-// A validator source and its write path, as tests/writes.rs writes it: the representation
-// declared once, the source reading the version, 428 for unconditional writes, and each write
-// a compare-and-swap with `Preconditions::check` under the lock it writes in.
+// A validator source and its write path: the documents API of tests/writes.rs
+// (tests/common/docs.rs), with 428 for unconditional writes and problem details.
 
-type Store = Arc<Mutex<HashMap<String, (u64, String)>>>;
-
-const DOC: &str = r#"{"title":"Document A","text":"the first version of the document"}"#;
-
-fn doc_representation(version: u64) -> Representation {
-    Representation::new()
-        .with_etag(EntityTag::strong(format!("v{version}")).unwrap())
-        .with_header(CACHE_CONTROL, HeaderValue::from_static("no-cache"))
-        .with_header(VARY, HeaderValue::from_static("accept-encoding"))
-}
-
-async fn show_doc(
-    State(store): State<Store>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> Result<Response, Early> {
-    let store = store.lock().await;
-    let Some((version, body)) = store.get(&id) else {
-        return Ok(StatusCode::NOT_FOUND.into_response());
-    };
-    let current = doc_representation(*version);
-    preconditions.check(Some(&current))?;
-    Ok((current, body.clone()).into_response())
-}
-
-async fn replace_doc(
-    State(store): State<Store>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    body: String,
-) -> Result<Response, Early> {
-    tokio::time::sleep(Duration::from_millis(20)).await; // work before the lock
-    let mut store = store.lock().await;
-    let current = store
-        .get(&id)
-        .map(|(version, _)| doc_representation(*version));
-    preconditions.check(current.as_ref())?;
-    let (status, version) = match store.get(&id) {
-        Some((version, _)) => (StatusCode::NO_CONTENT, version + 1),
-        None => (StatusCode::CREATED, 1),
-    };
-    store.insert(id, (version, body));
-    Ok((status, doc_representation(version), ()).into_response())
-}
-
-fn doc_source(store: Store) -> impl ValidatorSource {
-    move |request: &http::request::Parts| {
-        let store = store.clone();
-        let id = request.uri.path().strip_prefix("/docs/").map(str::to_owned);
-        async move {
-            let Some(id) = id else {
-                return Ok::<_, BoxError>(Current::Unknown);
-            };
-            Ok(match store.lock().await.get(&id) {
-                Some((version, _)) => Current::Exists(doc_representation(*version)),
-                None => Current::Missing,
-            })
-        }
-    }
-}
-
-fn seeded() -> Store {
-    let store = Store::default();
-    store
-        .try_lock()
-        .unwrap()
-        .insert("a".to_owned(), (1, DOC.to_owned()));
-    store
-}
-
-fn docs(store: Store) -> Router {
-    Router::new()
-        .route("/docs/{id}", get(show_doc).put(replace_doc))
-        .with_state(store)
-}
-
-fn docs_layer(store: Store) -> ConditionalLayer {
-    ConditionalLayer::new()
-        .validator_source(doc_source(store))
+fn docs_layer(docs: &Docs) -> ConditionalLayer {
+    with_source(docs)
         .require_preconditions([Method::PUT, Method::PATCH, Method::DELETE])
         .problem_details(true)
 }
@@ -330,18 +249,18 @@ fn write_audit() -> Audit {
 async fn a_validator_source_and_its_write_path_are_clean() {
     let audit = write_audit();
     let inside = both_ways!(audit, {
-        let store = seeded();
-        docs(store.clone())
+        let docs = Docs::seeded();
+        routes(docs.clone())
             .layer(CompressionLayer::new())
-            .layer(docs_layer(store))
+            .layer(docs_layer(&docs))
     });
     assert_clean("Router::layer", &inside);
     let around = both_ways!(audit, {
-        let store = seeded();
+        let docs = Docs::seeded();
         ServiceBuilder::new()
-            .layer(docs_layer(store.clone()))
+            .layer(docs_layer(&docs))
             .layer(CompressionLayer::new())
-            .service(docs(store))
+            .service(routes(docs))
     });
     assert_clean("around the router", &around);
     for (how, report) in inside.iter().chain(&around) {

@@ -8,204 +8,23 @@
 #![cfg(feature = "axum")]
 
 mod common;
+#[path = "common/docs.rs"]
+mod docs;
 #[path = "common/gzip.rs"]
 mod gzip;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use bytes::Bytes;
-use common::{BoxError, CONTENT_FIELDS, Counter, GZIP, Reply, compressed_placements, fetch};
+use common::{CONTENT_FIELDS, GZIP, Reply, compressed_placements, fetch};
+use docs::{DOC_A, Docs, LIST, routes, source, with_source};
 use gzip::gunzip;
-use http::header::{CACHE_CONTROL, VARY};
-use http::{HeaderValue, Method, Request, StatusCode};
+use http::{Method, Request, StatusCode};
 use http_body_util::Full;
-use tokio::sync::Mutex;
-use tower_conditional::source::{Current, ValidatorSource};
-use tower_conditional::{ConditionalLayer, Early, EntityTag, Preconditions, Representation};
+use tower_conditional::ConditionalLayer;
 
-// ---------------------------------------------------------------------------------------------
-// The application, as a user would write it.
-
-/// The documents: id → (version, JSON text). The ETag of a document is `"v{version}"`.
-type Store = Arc<Mutex<HashMap<String, (u64, String)>>>;
-
-/// The simulated database work a write does before it takes the lock: the window in which a
-/// second writer, holding the same tag, has passed the layer's check too.
-const WORK: Duration = Duration::from_millis(50);
-
-/// The document every test starts from, at version 1. Long enough for `CompressionLayer` to
-/// compress it (it skips bodies under 32 bytes).
-const DOC_A: &str = r#"{"title":"Document A","text":"the first version of the document"}"#;
-
-/// Long enough to be compressed, and generated-tagged by the layer (no source knows it).
-const LIST: &str = r#"{"docs":["a"],"note":"a listing the layer tags from its bytes"}"#;
-
-/// What a document's answers carry, declared once: the source, the GET handler, the 304s and
-/// the writes all use it.
-fn representation(version: u64) -> Representation {
-    Representation::new()
-        .with_etag(EntityTag::strong(format!("v{version}")).unwrap())
-        .with_header(CACHE_CONTROL, HeaderValue::from_static("no-cache"))
-        .with_header(VARY, HeaderValue::from_static("accept-encoding"))
-}
-
-/// The application's state: the store, and counters the tests read.
-#[derive(Clone, Default)]
-struct Docs {
-    store: Store,
-    /// GET handler calls.
-    reads: Counter,
-    /// GET handler calls that rendered the document (did not answer early).
-    rendered: Counter,
-    /// Write handler calls (PUT, PATCH, DELETE).
-    writes: Counter,
-    /// Writes refused by the handler's own compare-and-swap.
-    refused: Counter,
-}
-
-impl Docs {
-    fn seeded() -> Self {
-        let docs = Self::default();
-        docs.store
-            .try_lock()
-            .unwrap()
-            .insert("a".to_owned(), (1, DOC_A.to_owned()));
-        docs
-    }
-
-    async fn stored(&self, id: &str) -> Option<(u64, String)> {
-        self.store.lock().await.get(id).cloned()
-    }
-}
-
-async fn show(
-    State(docs): State<Docs>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> Result<Response, Early> {
-    docs.reads.hit();
-    let store = docs.store.lock().await;
-    let Some((version, body)) = store.get(&id) else {
-        return Ok((StatusCode::NOT_FOUND, "no such document").into_response());
-    };
-    let current = representation(*version);
-    // Behind a source the layer has judged the request already and removed its
-    // preconditions; without one, this answers early (deep ETags).
-    preconditions.check(Some(&current))?;
-    docs.rendered.hit();
-    Ok((current, body.clone()).into_response())
-}
-
-/// PUT: replace (or create) the document. The compare-and-swap: lock, read the version,
-/// `check`, write, all under the lock.
-async fn replace(
-    State(docs): State<Docs>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    body: String,
-) -> Result<Response, Early> {
-    docs.writes.hit();
-    tokio::time::sleep(WORK).await;
-    let mut store = docs.store.lock().await;
-    let current = store.get(&id).map(|(version, _)| representation(*version));
-    preconditions
-        .check(current.as_ref())
-        .inspect_err(|_| docs.refused.hit())?;
-    let (status, version) = match store.get(&id) {
-        Some((version, _)) => (StatusCode::NO_CONTENT, version + 1),
-        None => (StatusCode::CREATED, 1),
-    };
-    store.insert(id, (version, body));
-    Ok((status, representation(version), ()).into_response())
-}
-
-/// PATCH: append to the document's text (a stand-in for a JSON merge patch).
-async fn amend(
-    State(docs): State<Docs>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    patch: String,
-) -> Result<Response, Early> {
-    docs.writes.hit();
-    tokio::time::sleep(WORK).await;
-    let mut store = docs.store.lock().await;
-    let current = store.get(&id).map(|(version, _)| representation(*version));
-    preconditions
-        .check(current.as_ref())
-        .inspect_err(|_| docs.refused.hit())?;
-    let Some((version, body)) = store.get_mut(&id) else {
-        return Ok((StatusCode::NOT_FOUND, "no such document").into_response());
-    };
-    *version += 1;
-    body.push_str(&patch);
-    Ok((StatusCode::NO_CONTENT, representation(*version), ()).into_response())
-}
-
-async fn remove(
-    State(docs): State<Docs>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> Result<Response, Early> {
-    docs.writes.hit();
-    tokio::time::sleep(WORK).await;
-    let mut store = docs.store.lock().await;
-    let current = store.get(&id).map(|(version, _)| representation(*version));
-    preconditions
-        .check(current.as_ref())
-        .inspect_err(|_| docs.refused.hit())?;
-    match store.remove(&id) {
-        Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
-        None => Ok((StatusCode::NOT_FOUND, "no such document").into_response()),
-    }
-}
-
-fn routes(docs: Docs) -> Router {
-    Router::new()
-        .route(
-            "/docs/{id}",
-            get(show).put(replace).patch(amend).delete(remove),
-        )
-        .route("/list", get(|| async { LIST }))
-        .with_state(docs)
-}
-
-/// The source: the document's version, read from the store without rendering it; `/list` and
-/// other paths are not documents (`Unknown`: the layer judges the handler's response).
-/// `modified`: a source that also knows the documents' modification date.
-fn source(docs: &Docs, modified: Option<SystemTime>) -> impl ValidatorSource {
-    let store = docs.store.clone();
-    move |request: &http::request::Parts| {
-        let store = store.clone();
-        let id = request.uri.path().strip_prefix("/docs/").map(str::to_owned);
-        async move {
-            let Some(id) = id else {
-                return Ok::<_, BoxError>(Current::Unknown);
-            };
-            let version = store.lock().await.get(&id).map(|(version, _)| *version);
-            Ok(match version {
-                Some(version) => {
-                    let mut current = representation(version);
-                    if let Some(modified) = modified {
-                        current = current.with_last_modified(modified);
-                    }
-                    Current::Exists(current)
-                }
-                None => Current::Missing,
-            })
-        }
-    }
-}
-
-fn with_source(docs: &Docs) -> ConditionalLayer {
-    ConditionalLayer::new().validator_source(source(docs, None))
-}
+// The application is `tests/common/docs.rs`, shared with `tests/audit.rs`.
 
 // ---------------------------------------------------------------------------------------------
 // The client.
