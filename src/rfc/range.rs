@@ -13,7 +13,7 @@ use http::header::{IF_RANGE, RANGE};
 use http::{HeaderMap, Method, Request};
 
 use crate::rfc::etag::TagRef;
-use crate::rfc::fields::{FieldLines, single_date, single_value, validator_seconds};
+use crate::rfc::fields::{FieldLines, parse_date, single_value, validator_seconds};
 use crate::rfc::precondition::ValidatorsRef;
 use crate::rfc::representation::Validators;
 
@@ -53,7 +53,7 @@ pub(crate) fn if_range_names(
     }
     // An exact match of dates (§13.1.5), in whole seconds.
     match (
-        single_date(request, &IF_RANGE).and_then(validator_seconds),
+        parse_date(value).and_then(validator_seconds),
         current.last_modified.and_then(validator_seconds),
     ) {
         (Some(date), Some(modified)) => date == modified,
