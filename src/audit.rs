@@ -1300,6 +1300,22 @@ where
         }
     }
 
+    /// Sends `probe`, whose answer must be the whole 200 that `full` is ([`whole`]).
+    async fn expect_whole(
+        &mut self,
+        probe: &Probe,
+        rule: &'static str,
+        check: &'static str,
+        full: &Reply,
+        expected: &str,
+    ) {
+        let Some(reply) = self.send(probe).await else {
+            return;
+        };
+        let sent = self.sent(probe);
+        self.found(whole(rule, check, &sent, full, &reply, expected));
+    }
+
     async fn all(&mut self) {
         let Some(full) = self.send(&Probe::get()).await else {
             return;
@@ -1419,17 +1435,14 @@ where
             .await;
 
         let probe = Probe::get().with(header::IF_NONE_MATCH, unknown_tag(tag));
-        if let Some(reply) = self.send(&probe).await {
-            let sent = self.sent(&probe);
-            self.found(whole(
-                R_IF_NONE_MATCH,
-                "if-none-match",
-                &sent,
-                full,
-                &reply,
-                "200 OK with the whole body: the client's tag is not the current one",
-            ));
-        }
+        self.expect_whole(
+            &probe,
+            R_IF_NONE_MATCH,
+            "if-none-match",
+            full,
+            "200 OK with the whole body: the client's tag is not the current one",
+        )
+        .await;
 
         // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, and the GET
         // must not be performed.
@@ -1448,17 +1461,14 @@ where
         }
         if !tag.is_weak() {
             let probe = Probe::get().with(header::IF_MATCH, current.as_str());
-            if let Some(reply) = self.send(&probe).await {
-                let sent = self.sent(&probe);
-                self.found(whole(
-                    R_IF_MATCH,
-                    "if-match",
-                    &sent,
-                    full,
-                    &reply,
-                    "200 OK: If-Match names the current tag",
-                ));
-            }
+            self.expect_whole(
+                &probe,
+                R_IF_MATCH,
+                "if-match",
+                full,
+                "200 OK: If-Match names the current tag",
+            )
+            .await;
         }
     }
 
@@ -1477,17 +1487,14 @@ where
             Some(earlier) if earlier > SystemTime::UNIX_EPOCH => {
                 let probe =
                     Probe::get().with(header::IF_MODIFIED_SINCE, httpdate::fmt_http_date(earlier));
-                if let Some(reply) = self.send(&probe).await {
-                    let sent = self.sent(&probe);
-                    self.found(whole(
-                        R_IF_MODIFIED_SINCE,
-                        "if-modified-since",
-                        &sent,
-                        full,
-                        &reply,
-                        "200 OK with the whole body: modified since that date",
-                    ));
-                }
+                self.expect_whole(
+                    &probe,
+                    R_IF_MODIFIED_SINCE,
+                    "if-modified-since",
+                    full,
+                    "200 OK with the whole body: modified since that date",
+                )
+                .await;
             }
             _ => self.skip(
                 "if-modified-since",
@@ -1498,18 +1505,15 @@ where
             let probe = Probe::get()
                 .with(header::IF_NONE_MATCH, unknown_tag(tag))
                 .with(header::IF_MODIFIED_SINCE, date.as_str());
-            if let Some(reply) = self.send(&probe).await {
-                let sent = self.sent(&probe);
-                self.found(whole(
-                    R_ORDER,
-                    "precedence",
-                    &sent,
-                    full,
-                    &reply,
-                    "200 OK with the whole body: If-Modified-Since is ignored when the request \
-                     has If-None-Match (RFC 9110 §13.1.3)",
-                ));
-            }
+            self.expect_whole(
+                &probe,
+                R_ORDER,
+                "precedence",
+                full,
+                "200 OK with the whole body: If-Modified-Since is ignored when the request has \
+                 If-None-Match (RFC 9110 §13.1.3)",
+            )
+            .await;
         } else {
             self.skip("precedence", "the 200 has no ETag");
         }
@@ -1607,17 +1611,14 @@ where
         let probe = Probe::get()
             .with(header::RANGE, "bytes=0-9")
             .with(header::IF_RANGE, unknown_tag(tag));
-        if let Some(reply) = self.send(&probe).await {
-            let sent = self.sent(&probe);
-            self.found(whole(
-                R_IF_RANGE,
-                "if-range",
-                &sent,
-                full,
-                &reply,
-                "200 OK with the whole body: the range is of another version",
-            ));
-        }
+        self.expect_whole(
+            &probe,
+            R_IF_RANGE,
+            "if-range",
+            full,
+            "200 OK with the whole body: the range is of another version",
+        )
+        .await;
     }
 
     /// A sample write with `probe`'s headers.
