@@ -173,7 +173,11 @@ where
     S: Clone,
     ReqBody: Default,
 {
-    if config.write.differ_for_handlers() && has_write_preconditions(request.headers()) {
+    // `write_rules_set` first: a layer without write rules answers this with one test.
+    if config.write_rules_set
+        && config.write.differ_for_handlers()
+        && has_write_preconditions(request.headers())
+    {
         // What a handler's `Preconditions::check` must follow of the layer's settings.
         insert_handler_settings(request, config);
     }
