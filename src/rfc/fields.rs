@@ -103,7 +103,7 @@ pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// `1*DIGIT` (RFC 9110 §8.6, §14.1.2): no sign, no spaces, no overflow.
-pub(crate) fn parse_digits(value: &HeaderValue) -> Option<u64> {
+fn parse_digits(value: &HeaderValue) -> Option<u64> {
     let digits = value.as_bytes();
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
